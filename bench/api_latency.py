@@ -1,0 +1,129 @@
+"""API latency over HTTP: the seed's four queries, PostgreSQL and file-cache fallback side by side.
+
+    python -m bench.api_latency [DUMP] [--requests N]     (default: the full corpus, 2,000 requests a query)
+
+Starts `lorecache serve` on loopback with an embedded PostgreSQL of its own (so it can stop it for the
+fallback run), waits for the prefetch, then times each query sequentially on one keep-alive
+connection (p50/p99) and with 8 concurrent clients (req/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from bench.common import FULL_CORPUS, percentiles
+from lorecache.store import embedded
+
+QUERIES = {
+    "100 planets": ("/api/v1/wiki/locations/planets", {"limit": 100}),
+    'search "Tato"': ("/api/v1/wiki/canon/category/planets", {"search": "Tato"}),
+    "count by category": ("/api/v1/wiki/cache/stats", {}),
+    "one article": ("/api/v1/wiki/articles/Tatooine", {}),
+}
+CONCURRENT_CLIENTS = 8
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("dump", nargs="?", type=Path, default=FULL_CORPUS)
+    parser.add_argument("--requests", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="lorecache-bench-") as scratch:
+        data_dir = Path(scratch) / "data"
+        url = embedded.start(Path(scratch) / "pg")
+        server, base = _serve(data_dir, url, args.dump)
+        try:
+            _wait_complete(base)
+            print(
+                f"dataset {args.dump.name}; {args.requests} sequential requests per query, then "
+                f"{CONCURRENT_CLIENTS} concurrent clients\n"
+            )
+            print(f"{'query':<20}{'store':<12}{'p50 ms':>9}{'p99 ms':>9}{'req/s seq':>11}{'req/s x8':>10}")
+            results = {name: _measure(base, *query, args.requests) for name, query in QUERIES.items()}
+            embedded.stop(Path(scratch) / "pg")
+            fallback = {name: _measure(base, *query, args.requests) for name, query in QUERIES.items()}
+            for name in QUERIES:
+                for label, figures in (("postgres", results[name]), ("file_cache", fallback[name])):
+                    print(
+                        f"{name:<20}{label:<12}"
+                        + "".join(
+                            f"{v:>{w}.{p}f}"
+                            for v, w, p in zip(figures, (9, 9, 11, 10), (2, 2, 0, 0), strict=True)
+                        )
+                    )
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=30)
+
+
+def _serve(data_dir: Path, url: str, dump: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {**os.environ, "DATABASE_URL": url, "LORECACHE_DATA_DIR": str(data_dir)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lorecache.cli", "serve", "--port", str(port), "--source", str(dump)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def _wait_complete(base: str) -> None:
+    started = time.monotonic()
+    while True:
+        try:
+            status = httpx.get(f"{base}/prefetch/status").json()
+            if status["is_complete"]:
+                print(f"prefetch complete after {time.monotonic() - started:.1f} s")
+                return
+            if status["progress"]["stage"] == "failed":
+                raise SystemExit(f"prefetch failed: {status['progress']['error']}")
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+
+
+def _measure(base: str, path: str, params: dict, requests: int) -> tuple[float, float, float, float]:
+    with httpx.Client(base_url=base) as client:
+        expected = client.get(path, params=params).headers.get("X-Served-From")
+        samples = []
+        started = time.perf_counter()
+        for _ in range(requests):
+            begin = time.perf_counter()
+            response = client.get(path, params=params)
+            samples.append((time.perf_counter() - begin) * 1000)
+            assert response.status_code == 200 and response.headers.get("X-Served-From") == expected
+        sequential_rate = requests / (time.perf_counter() - started)
+    p50, p99 = percentiles(samples)
+    return p50, p99, sequential_rate, _concurrent_rate(base, path, params, requests)
+
+
+def _concurrent_rate(base: str, path: str, params: dict, requests: int) -> float:
+    per_client = max(1, requests // CONCURRENT_CLIENTS)
+
+    def client_run(_: int) -> None:
+        with httpx.Client(base_url=base) as client:
+            for _ in range(per_client):
+                client.get(path, params=params).raise_for_status()
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(CONCURRENT_CLIENTS) as pool:
+        list(pool.map(client_run, range(CONCURRENT_CLIENTS)))
+    return per_client * CONCURRENT_CLIENTS / (time.perf_counter() - started)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Shared pieces of the benchmarks: a fresh PostgreSQL database, and a process-tree memory sampler."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+import psycopg
+from sqlalchemy.engine import make_url
+
+from lorecache.store import database, embedded
+
+FULL_CORPUS = Path(__file__).parents[1].parent / "shared/data/wookieepedia-infoboxes-full.xml.gz"
+
+
+def fresh_database(scratch: Path) -> str:
+    """A new, migrated database on DATABASE_URL's server, else on an embedded server under `scratch`."""
+    server = os.environ.get("DATABASE_URL") or embedded.start(scratch / "pg")
+    name = f"lorecache_bench_{uuid.uuid4().hex[:8]}"
+    admin = make_url(server).set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    database.upgrade(url)
+    return url
+
+
+class PeakRss:
+    """Peak resident memory of this process and its children (the parser workers), summed."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.peak = 0
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for process in [me, *me.children(recursive=True)]:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:
+                    continue
+            self.peak = max(self.peak, total)
+            time.sleep(self._interval)
+
+
+def percentiles(samples_ms: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(samples_ms, n=100, method="inclusive")
+    return cuts[49], cuts[98]

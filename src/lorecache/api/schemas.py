@@ -1,0 +1,56 @@
+"""Response models: they document the API in OpenAPI; answers are serialised with orjson directly."""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+InfoboxValue = str | list[str]
+
+
+class ArticleSummary(BaseModel):
+    name: str
+    title: str
+    category: str
+    kind: str | None
+    is_canon: bool
+    summary: str
+    url: str
+    infobox: dict[str, InfoboxValue]
+    image: str | None
+    importance: int
+
+
+class ArticleDetail(ArticleSummary):
+    page_id: int
+    slug: str
+    aliases: list[str]
+    links: list[str]
+    infobox_links: dict[str, list[str]]
+    revision_id: int | None
+    timestamp: str | None
+
+
+class CategoryCounts(BaseModel):
+    articles: int
+    canon: int
+
+
+class CacheStats(BaseModel):
+    universe: str
+    total_articles: int
+    canon_articles: int
+    by_category: dict[str, CategoryCounts]
+    served_from: Literal["postgres", "file_cache"]
+
+
+class Health(BaseModel):
+    status: Literal["healthy", "degraded"]
+
+
+class PrefetchStatus(BaseModel):
+    is_complete: bool
+    progress: dict[str, Any]
+
+
+class ErrorBody(BaseModel):
+    detail: str | list[dict[str, Any]]

@@ -1,0 +1,134 @@
+"""Stage 1: parse a source's pages and file them into the file cache, on every core.
+
+Parsing is the expensive part (mwparserfromhell), so batches of pages go to worker processes that
+parse them and write the article files themselves; the parent keeps only what the index needs and the
+inbound-link counts, so memory stays flat whatever the size of the source.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lorecache.article import Article, RawPage, Redirect
+from lorecache.store.files import FileCache, IndexEntry, write_article
+from lorecache.text import fold
+from lorecache.universes import load
+from lorecache.wikitext import normalize_title, parse_page
+
+BATCH_SIZE = 500
+
+
+@dataclass
+class BatchResult:
+    pages: int = 0
+    entries: list[IndexEntry] = field(default_factory=list)
+    redirects: list[Redirect] = field(default_factory=list)
+    inbound: Counter[str] = field(default_factory=Counter)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Categorized:
+    """What stage 1 learned about the whole source."""
+
+    entries: dict[int, IndexEntry] = field(default_factory=dict)
+    redirects: list[Redirect] = field(default_factory=list)
+    inbound: Counter[str] = field(default_factory=Counter)
+
+    def merge(self, batch: BatchResult) -> None:
+        for entry in batch.entries:
+            self.entries[entry.page_id] = entry
+        self.redirects.extend(batch.redirects)
+        self.inbound.update(batch.inbound)
+
+    def finalize(self) -> list[IndexEntry]:
+        """Attach redirects as aliases and inbound-link counts as importance."""
+        by_title = {entry.title: entry for entry in self.entries.values()}
+        for redirect in self.redirects:
+            target = by_title.get(normalize_title(redirect.target))
+            if target and redirect.title not in target.aliases:
+                target.aliases.append(redirect.title)
+        for entry in self.entries.values():
+            entry.importance = self.inbound[entry.title] + sum(self.inbound[a] for a in entry.aliases)
+        return sorted(self.entries.values(), key=lambda entry: entry.page_id)
+
+
+def parse_batch(universe_name: str, root: str, pages: list[RawPage]) -> BatchResult:
+    """Runs in a worker: parse, write each article's file, return what the index needs."""
+    universe = load(universe_name)
+    result = BatchResult(pages=len(pages))
+    for page in pages:
+        try:
+            parsed = parse_page(page, universe)
+            if isinstance(parsed, Article):
+                write_article(Path(root), parsed)
+                result.entries.append(_entry(parsed))
+                result.inbound.update(parsed.links)
+            elif isinstance(parsed, Redirect):
+                result.redirects.append(parsed)
+        except Exception as error:  # one bad page never aborts a run: it is recorded instead
+            result.failures.append((page.title, f"{type(error).__name__}: {error}"))
+    return result
+
+
+def _entry(article: Article) -> IndexEntry:
+    return IndexEntry(
+        page_id=article.page_id,
+        title=article.title,
+        category=article.category,
+        is_canon=article.is_canon,
+        importance=0,
+        aliases=[],
+        search_title=fold(article.title),
+    )
+
+
+def categorize(
+    pages: Iterable[RawPage], universe_name: str, files: FileCache, workers: int = 0
+) -> Iterator[BatchResult]:
+    """Parse every page into `files`, yielding each batch's result in source order.
+
+    The caller merges them into a `Categorized`; the index is written by the caller, which alone knows
+    whether the source was read to its end.
+    """
+    yield from _parallel(pages, universe_name, files.root, workers or os.cpu_count() or 1)
+
+
+def _parallel(pages: Iterable[RawPage], universe: str, root: Path, workers: int) -> Iterator[BatchResult]:
+    """Results in source order, with at most two batches per worker in flight (flat memory).
+
+    When the source fails mid-stream, every page read before the fault is still parsed and yielded
+    before the error propagates.
+    """
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque[Future[BatchResult]] = deque()
+        batch: list[RawPage] = []
+
+        def submit() -> None:
+            nonlocal batch
+            if batch:
+                pending.append(pool.submit(parse_batch, universe, str(root), batch))
+                batch = []
+
+        try:
+            for page in pages:
+                batch.append(page)
+                if len(batch) == BATCH_SIZE:
+                    submit()
+                    if len(pending) >= 2 * workers:
+                        yield pending.popleft().result()
+        except Exception:
+            submit()
+            while pending:
+                yield pending.popleft().result()
+            raise
+        submit()
+        while pending:
+            yield pending.popleft().result()

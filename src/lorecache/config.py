@@ -1,0 +1,67 @@
+"""Settings, read from the environment and from `.env`.
+
+Every field has a default and a description; README.md's configuration table lists them all (a test
+keeps the two in step).
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias="DATABASE_URL",
+        description="PostgreSQL to use (postgresql://user@host:port/db). Unset: an embedded PostgreSQL "
+        "is started under the data directory.",
+    )
+    data_dir: Path = Field(
+        default=Path(".lorecache"),
+        validation_alias="LORECACHE_DATA_DIR",
+        description="Where the file cache, images and the embedded PostgreSQL live.",
+    )
+    universe: str = Field(
+        default="star_wars",
+        validation_alias="LORECACHE_UNIVERSE",
+        description="The universe (a TOML file in lorecache/universes) the API serves and ingests.",
+    )
+    source: str | None = Field(
+        default=None,
+        validation_alias="LORECACHE_SOURCE",
+        description="What `serve` prefetches from: a dump path. Unset: the bundled 1,000-page sample.",
+    )
+    statement_timeout_ms: int = Field(
+        default=2000,
+        validation_alias="LORECACHE_STATEMENT_TIMEOUT_MS",
+        description="Upper bound on every API query in PostgreSQL; a slower query answers 503.",
+    )
+    max_page_size: int = Field(
+        default=100,
+        validation_alias="LORECACHE_MAX_PAGE_SIZE",
+        description="Hard cap on `limit` for every list route.",
+    )
+    workers: int = Field(
+        default=0,
+        validation_alias="LORECACHE_WORKERS",
+        description="Parser processes for ingests; 0 means one per CPU core.",
+    )
+    db_retry_seconds: float = Field(
+        default=2.0,
+        validation_alias="LORECACHE_DB_RETRY_SECONDS",
+        description="After a PostgreSQL failure, how long the API answers from the file cache before "
+        "trying PostgreSQL again.",
+    )
+
+    @property
+    def universe_dir(self) -> Path:
+        return self.data_dir / self.universe
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

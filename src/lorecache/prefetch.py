@@ -1,0 +1,193 @@
+"""The prefetch: fill the cache from a source in stages, with live progress and a `scraping_logs` row.
+
+Stage 1 (`categorizing`) parses the source into the file cache; stage 1.5 (`writing_to_postgresql`)
+copies the file cache into PostgreSQL. PostgreSQL is always filled from the file cache, so the two
+never disagree and `migrate-cache` is stage 1.5 on its own. One run at a time per universe, across
+processes and hosts (an advisory lock); a source already ingested is skipped unless forced.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from lorecache import __version__
+from lorecache.categorize import BatchResult, Categorized, categorize
+from lorecache.progress import Progress
+from lorecache.sources.dump import DumpError, count_pages, iter_dump
+from lorecache.store import runs
+from lorecache.store.files import FileCache, IndexEntry
+from lorecache.store.postgres import PostgresStore
+
+log = logging.getLogger(__name__)
+
+REPORT_INTERVAL_SECONDS = 1.0
+
+
+class Prefetch:
+    def __init__(
+        self,
+        engine: Engine,
+        files: FileCache,
+        universe: str,
+        *,
+        workers: int = 0,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.files = files
+        self.universe = universe
+        self.store = PostgresStore(engine, universe)
+        self.workers = workers
+        self.progress = Progress()
+        self._on_progress = on_progress or (lambda progress: None)
+        self._log: runs.RunLog | None = None
+        self._last_report = 0.0
+
+    def run(self, source: Path, *, force: bool = False) -> Progress:
+        """Ingest `source`; failures end in `progress` (stage `failed`) and the log row, not as raises."""
+        self.progress.begin(str(source))
+        try:
+            with runs.exclusive_run(self.engine, self.universe) as mine:
+                if not mine:
+                    self.progress.end("running_elsewhere")
+                    return self.progress
+                if not force and self._already_done(source):
+                    self.progress.end("skipped")
+                    return self.progress
+                self._run_logged(source)
+        except (OperationalError, InterfaceError) as error:
+            self._fail_without_database(source, error)
+        return self.progress
+
+    def migrate(self) -> Progress:
+        """Stage 1.5 alone: rebuild PostgreSQL from the file cache."""
+        self.progress.begin(str(self.files.root))
+        with runs.exclusive_run(self.engine, self.universe) as mine:
+            if not mine:
+                self.progress.end("running_elsewhere")
+                return self.progress
+            self._log = runs.RunLog(self.engine, self.universe, str(self.files.root), "writing_to_postgresql")
+            self._guarded(lambda: self._write_postgres(complete=True), {})
+        return self.progress
+
+    def _run_logged(self, source: Path) -> None:
+        self._log = runs.RunLog(self.engine, self.universe, str(source), "categorizing")
+        self._guarded(lambda: self._stages(source), {"fingerprint": fingerprint(source)})
+
+    def _guarded(self, work: Callable[[], None], checkpoint: dict) -> None:
+        """Run `work`, ending the log row `completed` or `failed` with the error."""
+        assert self._log is not None
+        try:
+            work()
+        except Exception as error:
+            message = f"{type(error).__name__}: {error}"
+            log.error("prefetch failed: %s", message)
+            self._report(force=True)
+            self._log.fail(message, self.progress.errors)
+            self.progress.end("failed", message)
+            self._on_progress(self.progress)
+            return
+        self._report(force=True, checkpoint=checkpoint)
+        self._log.finish(self.progress.errors)
+        self.progress.end("completed")
+        self._on_progress(self.progress)
+
+    def _stages(self, source: Path) -> None:
+        source_error = self._categorize(source)
+        self._write_postgres(complete=source_error is None)
+        if source_error:
+            raise source_error
+
+    def _categorize(self, source: Path) -> DumpError | None:
+        """Stage 1. A fault in the source keeps everything read before it, and is returned."""
+        self.progress.enter("categorizing", total=count_pages(source))
+        self._report(force=True)
+        categorized = Categorized()
+        error: DumpError | None = None
+        try:
+            for result in categorize(iter_dump(source), self.universe, self.files, self.workers):
+                categorized.merge(result)
+                self._count_batch(result)
+        except DumpError as fault:
+            error = fault
+        entries = categorized.finalize()
+        if error is not None:
+            entries = _merged(self.files.entries(), entries)
+        self.files.write_index(entries)
+        return error
+
+    def _count_batch(self, result: BatchResult) -> None:
+        self.progress.articles_processed += result.pages
+        self.progress.pages_read += result.pages
+        self.progress.redirects += len(result.redirects)
+        for title, reason in result.failures:
+            self.progress.articles_failed += 1
+            self.progress.record_error(title, reason)
+        self._report()
+
+    def _write_postgres(self, *, complete: bool) -> None:
+        """Stage 1.5. `complete`: the file cache holds the whole source, so PostgreSQL drops the rest."""
+        entries = self.files.entries()
+        self.progress.enter("writing_to_postgresql", total=len(entries))
+        self._report(force=True)
+        for counts in self.store.write(self.files.iter_articles()):
+            self.progress.articles_processed += counts.processed
+            self.progress.articles_created += counts.created
+            self.progress.articles_updated += counts.updated
+            self.progress.articles_unchanged += counts.unchanged
+            self._report()
+        if complete:
+            self.store.delete_missing({entry.page_id for entry in entries})
+        self.store.refresh_category_cache()
+
+    def _already_done(self, source: Path) -> bool:
+        last = runs.latest(self.engine, self.universe, status="completed")
+        return bool(
+            last
+            and last["checkpoint"].get("fingerprint") == fingerprint(source)
+            and self.files.exists()
+            and self.store.count() == len(self.files.entries())
+        )
+
+    def _fail_without_database(self, source: Path, error: OperationalError | InterfaceError) -> None:
+        """PostgreSQL is away: still fill the file cache, so the API can answer (degraded)."""
+        message = f"PostgreSQL unavailable: {str(getattr(error, 'orig', None) or error).strip()}"
+        log.error("%s; filling the file cache only", message)
+        try:
+            if not (self.files.exists() and len(self.files.entries())):
+                self._categorize(source)
+        finally:
+            self.progress.end("failed", message)
+            self._on_progress(self.progress)
+
+    def _report(self, *, force: bool = False, checkpoint: dict | None = None) -> None:
+        self._on_progress(self.progress)
+        now = time.monotonic()
+        if self._log is None or not (force or now - self._last_report >= REPORT_INTERVAL_SECONDS):
+            return
+        self._last_report = now
+        self._log.update(
+            stage=self.progress.stage,
+            processed=self.progress.articles_processed,
+            created=self.progress.articles_created,
+            updated=self.progress.articles_updated,
+            checkpoint={"progress": self.progress.as_dict(), **(checkpoint or {})},
+        )
+
+
+def fingerprint(source: Path) -> str:
+    """Same file, same size, same mtime, same parser version: same result."""
+    status = source.stat()
+    return f"{source.resolve()}:{status.st_size}:{status.st_mtime_ns}:{__version__}"
+
+
+def _merged(previous: list[IndexEntry], fresh: list[IndexEntry]) -> list[IndexEntry]:
+    by_page = {entry.page_id: entry for entry in previous}
+    by_page.update((entry.page_id, entry) for entry in fresh)
+    return sorted(by_page.values(), key=lambda entry: entry.page_id)

