@@ -42,7 +42,8 @@ _REDIRECT = re.compile(
 # Markup the tokenizer could not balance stays text; it is cut out along with control characters and lone
 # surrogates, which no reader wants and which UTF-8 cannot encode.
 _LEFTOVER = re.compile(
-    r"\[\[|\]\]|\{\{|\}\}|<!--|-->|</?[A-Za-z][^<>]*>|<ref|__[A-Z]+__|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]",
+    r"\[\[|\]\]|\{\{|\}\}|<!--|-->|</?[A-Za-z][^<>]*>|<ref|__[A-Z]+__"
+    r"|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]",
     re.IGNORECASE,
 )
 _BREAK_TAGS = frozenset({"br", "li", "dt", "dd"})
@@ -405,10 +406,9 @@ class _Infobox:
 
 def _article(page: RawPage, universe: Universe, root: list[_Node]) -> Article:
     namespaces = _non_article_namespaces(universe.display_name)
-    at = _infobox_index(root, universe)
-    template = root[at] if at is not None else None
-    kind = _template_name(template) if isinstance(template, _Template) else None
-    infobox = _read_infobox(template, namespaces) if isinstance(template, _Template) else _Infobox()
+    template, lead = _split_at_infobox(root, universe)
+    kind = _template_name(template) if template is not None else None
+    infobox = _read_infobox(template, namespaces) if template is not None else _Infobox()
     links = _links_in(root, [])
     slug = page.title.replace(" ", "_")
     return Article(
@@ -420,7 +420,7 @@ def _article(page: RawPage, universe: Universe, root: list[_Node]) -> Article:
         kind=kind,
         category=universe.category_for(kind),
         is_canon=_is_canon(page, root, _categories(links), universe.canon),
-        summary=_summary(root[at + 1 :] if at is not None else root),
+        summary=_summary(lead),
         infobox=infobox.fields,
         infobox_links=infobox.links,
         links=_article_targets(links, namespaces),
@@ -439,12 +439,16 @@ def _top_level_templates(root: list[_Node]) -> Iterable[tuple[int, _Template]]:
     return ((at, node) for at, node in enumerate(root) if type(node) is _Template)
 
 
-def _infobox_index(root: list[_Node], universe: Universe) -> int | None:
-    """The first top-level template naming a known kind: {{Top}}, hatnotes and maintenance tags are not."""
+def _split_at_infobox(root: list[_Node], universe: Universe) -> tuple[_Template | None, list[_Node]]:
+    """The infobox and what follows it.
+
+    The infobox is the first top-level template naming a known kind, so {{Top}}, hatnotes and
+    maintenance templates before it are passed over.
+    """
     for at, template in _top_level_templates(root):
         if _template_name(template) in universe.category_of_kind:
-            return at
-    return None
+            return template, root[at + 1 :]
+    return None, root
 
 
 def _read_infobox(template: _Template, namespaces: frozenset[str]) -> _Infobox:
@@ -480,10 +484,10 @@ def _image_name(value: list[_Node]) -> str | None:
     return normalize_title(name if namespace in _FILE_NAMESPACES else text) or None
 
 
-def _summary(after_infobox: list[_Node]) -> str:
-    """The lead: what stands between the infobox and the first section heading."""
+def _summary(lead: list[_Node]) -> str:
+    """The lead's text, up to the first section heading."""
     out = _Writer()
-    _render(list(takewhile(lambda node: type(node) is not _Heading, after_infobox)), out)
+    _render(list(takewhile(lambda node: type(node) is not _Heading, lead)), out)
     return _truncate(out.text(), SUMMARY_LIMIT)
 
 

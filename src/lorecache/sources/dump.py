@@ -1,29 +1,37 @@
 """Stream a MediaWiki XML export (Special:Export, dumpBackup.php, Fandom dumps) into RawPage records.
 
-lxml's iterparse is used rather than mwxml because it reads the full corpus about 8x faster; each page
+lxml's pull parser is used rather than mwxml because it reads the full corpus about 8x faster; each page
 element is cleared once read, so memory stays flat whatever the size of the dump.
 """
 
 from __future__ import annotations
 
 import bz2
-import gzip
 import lzma
 import os
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from lxml import etree
 
 from lorecache.article import RawPage
 
-_DECOMPRESSORS: tuple[tuple[bytes, Callable[[IO[bytes]], IO[bytes]]], ...] = (
-    (b"\x1f\x8b", gzip.open),
-    (b"BZh", bz2.open),
-    (b"\xfd7zXZ\x00", lzma.open),
+
+class _Decompressor(Protocol):
+    eof: bool
+    unused_data: bytes
+
+    def decompress(self, data: bytes) -> bytes: ...
+
+
+_CHUNK = 1 << 16
+_DECOMPRESSORS: tuple[tuple[bytes, Callable[[], _Decompressor]], ...] = (
+    (b"\x1f\x8b", lambda: zlib.decompressobj(wbits=31)),
+    (b"BZh", bz2.BZ2Decompressor),
+    (b"\xfd7zXZ\x00", lzma.LZMADecompressor),
 )
 _STREAM_ERRORS = (etree.XMLSyntaxError, EOFError, OSError, zlib.error, lzma.LZMAError)
 
@@ -80,8 +88,21 @@ class DumpReader:
     def _unreadable(self, error: OSError) -> DumpError:
         return DumpError(f"{self.path}: cannot read dump ({error.strerror or error})")
 
-    def _pages(self, stream: IO[bytes]) -> Iterator[RawPage]:
-        for _, element in etree.iterparse(stream, events=("end",), tag="{*}page", huge_tree=True):
+    def _pages(self, chunks: Iterator[bytes]) -> Iterator[RawPage]:
+        parser = etree.XMLPullParser(events=("end",), tag="{*}page", huge_tree=True)
+        try:
+            for chunk in chunks:
+                parser.feed(chunk)
+                yield from self._parsed(parser)
+            parser.close()
+        except etree.XMLSyntaxError:
+            yield from self._parsed(parser)
+            raise
+        yield from self._parsed(parser)
+
+    def _parsed(self, parser: etree.XMLPullParser) -> Iterator[RawPage]:
+        """The pages completed so far, including those before a syntax error in the same chunk."""
+        for _, element in parser.read_events():
             self.last_line = element.sourceline
             page = self._page(element)
             self.pages_read += 1
@@ -141,14 +162,38 @@ def iter_dump(path: Path) -> Iterator[RawPage]:
     return iter(DumpReader(path))
 
 
-def _decompressed(raw: IO[bytes]) -> IO[bytes]:
-    """Pick the decompressor from the magic bytes, so a file whose suffix lies is still read."""
-    magic = raw.read(6)
-    raw.seek(0)
-    for prefix, opener in _DECOMPRESSORS:
-        if magic.startswith(prefix):
-            return opener(raw)
-    return raw
+def _decompressed(raw: IO[bytes]) -> Iterator[bytes]:
+    """The file's bytes, decompressed as its magic bytes say, so a file whose suffix lies is still read.
+
+    Decompression is done here rather than by gzip.open: on a truncated file GzipFile drops the last block
+    it had decoded, and the pages in it would be lost before the error. Concatenated streams (multistream
+    bz2 dumps) are read one after the other.
+    """
+    head = raw.read(_CHUNK)
+    chunks = _chunks(head, raw)
+    make = next((make for magic, make in _DECOMPRESSORS if head.startswith(magic)), None)
+    if make is None:
+        yield from chunks
+        return
+    decompressor, fed = make(), False
+    for chunk in chunks:
+        while chunk:
+            data = decompressor.decompress(chunk)
+            fed = True
+            chunk = b""
+            if decompressor.eof:
+                chunk = decompressor.unused_data
+                decompressor, fed = make(), False
+            if data:
+                yield data
+    if fed:
+        raise EOFError("compressed stream ends before its end marker")
+
+
+def _chunks(head: bytes, raw: IO[bytes]) -> Iterator[bytes]:
+    yield head
+    while chunk := raw.read(_CHUNK):
+        yield chunk
 
 
 def _children(element: etree._Element | None) -> dict[str, etree._Element]:
@@ -188,8 +233,8 @@ def count_pages(path: Path) -> int:
     """
     count, tail = 0, b""
     try:
-        with Path(path).open("rb") as raw, _decompressed(raw) as stream:
-            while chunk := stream.read(1 << 20):
+        with Path(path).open("rb") as raw:
+            for chunk in _decompressed(raw):
                 window = tail + chunk
                 count += window.count(b"<page>")
                 tail = window[-5:]
