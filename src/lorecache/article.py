@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -52,7 +52,8 @@ class Article:
     importance: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Shallow: the values are shared with the article (dataclasses.asdict deep-copies, 10x slower)."""
+        return {name: getattr(self, name) for name in _ARTICLE_FIELDS}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Article:
@@ -61,3 +62,6 @@ class Article:
         if isinstance(stamp, str):
             values["timestamp"] = datetime.fromisoformat(stamp)
         return cls(**values)
+
+
+_ARTICLE_FIELDS = tuple(f.name for f in fields(Article))

@@ -7,15 +7,14 @@ inbound-link counts, so memory stays flat whatever the size of the source.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from lorecache.article import Article, RawPage, Redirect
+from lorecache.parallel import ordered_batches, worker_count
 from lorecache.store.files import FileCache, IndexEntry, write_article
 from lorecache.text import fold
 from lorecache.universes import load
@@ -97,38 +96,5 @@ def categorize(
     The caller merges them into a `Categorized`; the index is written by the caller, which alone knows
     whether the source was read to its end.
     """
-    yield from _parallel(pages, universe_name, files.root, workers or os.cpu_count() or 1)
-
-
-def _parallel(pages: Iterable[RawPage], universe: str, root: Path, workers: int) -> Iterator[BatchResult]:
-    """Results in source order, with at most two batches per worker in flight (flat memory).
-
-    When the source fails mid-stream, every page read before the fault is still parsed and yielded
-    before the error propagates.
-    """
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: deque[Future[BatchResult]] = deque()
-        batch: list[RawPage] = []
-
-        def submit() -> None:
-            nonlocal batch
-            if batch:
-                pending.append(pool.submit(parse_batch, universe, str(root), batch))
-                batch = []
-
-        try:
-            for page in pages:
-                batch.append(page)
-                if len(batch) == BATCH_SIZE:
-                    submit()
-                    if len(pending) >= 2 * workers:
-                        yield pending.popleft().result()
-        except Exception:
-            submit()
-            while pending:
-                yield pending.popleft().result()
-            raise
-        submit()
-        while pending:
-            yield pending.popleft().result()
+    work = partial(parse_batch, universe_name, str(files.root))
+    yield from ordered_batches(work, pages, BATCH_SIZE, worker_count(workers))

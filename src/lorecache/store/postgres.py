@@ -5,10 +5,9 @@ INSERT … ON CONFLICT per batch, so re-running an ingest rewrites nothing that 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
 from typing import Any
 
 import orjson
@@ -115,14 +114,8 @@ class WriteCounts:
         self.updated += other.updated
 
 
-def _batches(articles: Iterable[Article], size: int) -> Iterator[tuple[Article, ...]]:
-    iterator = iter(articles)
-    while batch := tuple(islice(iterator, size)):
-        yield batch
-
-
 def content_hash(article: Article) -> str:
-    return hashlib.sha256(orjson.dumps(article.to_dict(), option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return hashlib.sha256(orjson.dumps(article, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _search_text(article: Article) -> str:
@@ -162,12 +155,8 @@ class PostgresStore:
         self.engine = engine
         self.universe = universe
 
-    def write(self, articles: Iterable[Article], batch_size: int = 2000) -> Iterator[WriteCounts]:
-        """Upsert in batches, one transaction each, yielding the counts of every committed batch."""
-        for batch in _batches(articles, batch_size):
-            yield self._write_batch(batch)
-
-    def _write_batch(self, batch: tuple[Article, ...]) -> WriteCounts:
+    def write_batch(self, batch: list[Article]) -> WriteCounts:
+        """Upsert one batch in one transaction; rows whose content is unchanged are not rewritten."""
         with self.engine.begin() as connection:
             raw = connection.connection.driver_connection
             with raw.cursor() as cursor:
