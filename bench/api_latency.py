@@ -38,6 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("dump", nargs="?", type=Path, default=FULL_CORPUS)
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--fallback-requests", type=int, default=200, help="The file cache is slower.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lorecache-bench-") as scratch:
         data_dir = Path(scratch) / "data"
@@ -46,25 +47,27 @@ def main() -> None:
         try:
             _wait_complete(base)
             print(
-                f"dataset {args.dump.name}; {args.requests} sequential requests per query, then "
-                f"{CONCURRENT_CLIENTS} concurrent clients\n"
+                f"dataset {args.dump.name}; per query {args.requests} sequential requests on PostgreSQL, "
+                f"{args.fallback_requests} on the file cache, then as many from {CONCURRENT_CLIENTS} "
+                "concurrent clients\n"
             )
             print(f"{'query':<20}{'store':<12}{'p50 ms':>9}{'p99 ms':>9}{'req/s seq':>11}{'req/s x8':>10}")
-            results = {name: _measure(base, *query, args.requests) for name, query in QUERIES.items()}
+            for name, query in QUERIES.items():
+                _print_row(name, "postgres", _measure(base, *query, args.requests))
             embedded.stop(Path(scratch) / "pg")
-            fallback = {name: _measure(base, *query, args.requests) for name, query in QUERIES.items()}
-            for name in QUERIES:
-                for label, figures in (("postgres", results[name]), ("file_cache", fallback[name])):
-                    print(
-                        f"{name:<20}{label:<12}"
-                        + "".join(
-                            f"{v:>{w}.{p}f}"
-                            for v, w, p in zip(figures, (9, 9, 11, 10), (2, 2, 0, 0), strict=True)
-                        )
-                    )
+            for name, query in QUERIES.items():
+                _print_row(name, "file_cache", _measure(base, *query, args.fallback_requests))
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(timeout=30)
+
+
+def _print_row(name: str, store: str, figures: tuple[float, float, float, float]) -> None:
+    cells = (
+        f"{value:>{width}.{places}f}"
+        for value, width, places in zip(figures, (9, 9, 11, 10), (2, 2, 0, 0), strict=True)
+    )
+    print(f"{name:<20}{store:<12}{''.join(cells)}", flush=True)
 
 
 def _serve(data_dir: Path, url: str, dump: Path) -> tuple[subprocess.Popen, str]:

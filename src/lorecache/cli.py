@@ -15,6 +15,7 @@ from rich.table import Table
 from lorecache.config import Settings, get_settings
 from lorecache.prefetch import Prefetch
 from lorecache.progress import Progress as RunProgress
+from lorecache.sources.dump import DumpSource
 from lorecache.store import database
 from lorecache.store.files import FileCache
 from lorecache.store.postgres import PostgresStore
@@ -64,13 +65,13 @@ def _url(settings: Settings) -> str:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Apply migrations up to REVISION."""
     database.upgrade(_url(get_settings()), revision)
 
 
 @db_app.command("downgrade")
-def db_downgrade(revision: str = "base") -> None:
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "base") -> None:
     """Revert migrations down to REVISION."""
     database.downgrade(_url(get_settings()), revision)
 
@@ -149,7 +150,7 @@ def ingest_dump(
         console.print(f"[red]no such file: {path}")
         raise typer.Exit(2)
     with _prefetch(get_settings()) as job:
-        progress = job.run(path, force=force)
+        progress = job.run(DumpSource(path), force=force)
     _report(progress)
 
 
@@ -172,20 +173,21 @@ def migrate_cache(
         raise typer.Exit(2)
     with _prefetch(settings) as job:
         progress = job.migrate()
-    console.print(
-        f"Migration {progress.stage}: {progress.articles_processed} articles, "
-        f"{progress.articles_created} created, {progress.articles_updated} updated"
-    )
-    if progress.error:
-        console.print(f"[red]{progress.error}")
+    if progress.error or progress.stage != "completed":
+        console.print(f"[red]Migration {progress.stage}: {progress.error or 'another run holds the lock'}")
         raise typer.Exit(1)
+    console.print(
+        f"✅ Migration complete!\n   Articles migrated: {progress.articles_processed:,}\n"
+        f"   Articles created: {progress.articles_created:,}\n"
+        f"   Articles updated: {progress.articles_updated:,}"
+    )
     if verify:
         problems = differences(files, job.store)
         for problem in problems:
             console.print(f"[red]{problem}")
         if problems:
             raise typer.Exit(1)
-        console.print("Verification passed: every category count and every article match.")
+        console.print("✅ Verification passed! Every category count and every article match.")
 
 
 @app.command()

@@ -11,16 +11,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from lorecache import __version__
 from lorecache.categorize import BatchResult, Categorized, categorize
 from lorecache.load import load
 from lorecache.progress import Progress
-from lorecache.sources.dump import DumpError, count_pages, iter_dump
+from lorecache.sources import Source, SourceError
 from lorecache.store import runs
 from lorecache.store.files import FileCache, IndexEntry
 from lorecache.store.postgres import PostgresStore
@@ -50,9 +48,9 @@ class Prefetch:
         self._log: runs.RunLog | None = None
         self._last_report = 0.0
 
-    def run(self, source: Path, *, force: bool = False) -> Progress:
+    def run(self, source: Source, *, force: bool = False) -> Progress:
         """Ingest `source`; failures end in `progress` (stage `failed`) and the log row, not as raises."""
-        self.progress.begin(str(source))
+        self.progress.begin(source.name)
         try:
             with runs.exclusive_run(self.engine, self.universe) as mine:
                 if not mine:
@@ -77,9 +75,9 @@ class Prefetch:
             self._guarded(lambda: self._write_postgres(complete=True), {})
         return self.progress
 
-    def _run_logged(self, source: Path) -> None:
-        self._log = runs.RunLog(self.engine, self.universe, str(source), "categorizing")
-        self._guarded(lambda: self._stages(source), {"fingerprint": fingerprint(source)})
+    def _run_logged(self, source: Source) -> None:
+        self._log = runs.RunLog(self.engine, self.universe, source.name, "categorizing")
+        self._guarded(lambda: self._stages(source), {"fingerprint": source.fingerprint()})
 
     def _guarded(self, work: Callable[[], None], checkpoint: dict) -> None:
         """Run `work`, ending the log row `completed` or `failed` with the error."""
@@ -97,25 +95,27 @@ class Prefetch:
         self._report(force=True, checkpoint=checkpoint)
         self._log.finish(self.progress.errors)
         self.progress.end("completed")
+        log.info("prefetch complete: %s", self.progress.stage_seconds)
         self._on_progress(self.progress)
 
-    def _stages(self, source: Path) -> None:
+    def _stages(self, source: Source) -> None:
         source_error = self._categorize(source)
         self._write_postgres(complete=source_error is None)
         if source_error:
             raise source_error
 
-    def _categorize(self, source: Path) -> DumpError | None:
+    def _categorize(self, source: Source) -> SourceError | None:
         """Stage 1. A fault in the source keeps everything read before it, and is returned."""
-        self.progress.enter("categorizing", total=count_pages(source))
+        self.progress.enter("categorizing", total=source.count())
+        log.info("STAGE 1: categorizing %s pages of %s", f"{self.progress.articles_total:,}", source.name)
         self._report(force=True)
         categorized = Categorized()
-        error: DumpError | None = None
+        error: SourceError | None = None
         try:
-            for result in categorize(iter_dump(source), self.universe, self.files, self.workers):
+            for result in categorize(source.pages(), self.universe, self.files, self.workers):
                 categorized.merge(result)
                 self._count_batch(result)
-        except DumpError as fault:
+        except SourceError as fault:
             error = fault
         entries = categorized.finalize()
         if error is not None:
@@ -136,6 +136,7 @@ class Prefetch:
         """Stage 1.5. `complete`: the file cache holds the whole source, so PostgreSQL drops the rest."""
         entries = self.files.entries()
         self.progress.enter("writing_to_postgresql", total=len(entries))
+        log.info("STAGE 1.5: writing %s articles to PostgreSQL", f"{len(entries):,}")
         self._report(force=True)
         for counts in load(self.files, self.engine, self.universe, self.workers):
             self.progress.articles_processed += counts.processed
@@ -147,16 +148,18 @@ class Prefetch:
             self.store.delete_missing({entry.page_id for entry in entries})
         self.store.refresh_category_cache()
 
-    def _already_done(self, source: Path) -> bool:
+    def _already_done(self, source: Source) -> bool:
         last = runs.latest(self.engine, self.universe, status="completed")
+        stamp = source.fingerprint()
         return bool(
-            last
-            and last["checkpoint"].get("fingerprint") == fingerprint(source)
+            stamp
+            and last
+            and last["checkpoint"].get("fingerprint") == stamp
             and self.files.exists()
             and self.store.count() == len(self.files.entries())
         )
 
-    def _fail_without_database(self, source: Path, error: OperationalError | InterfaceError) -> None:
+    def _fail_without_database(self, source: Source, error: OperationalError | InterfaceError) -> None:
         """PostgreSQL is away: still fill the file cache, so the API can answer (degraded)."""
         message = f"PostgreSQL unavailable: {str(getattr(error, 'orig', None) or error).strip()}"
         log.error("%s; filling the file cache only", message)
@@ -180,12 +183,6 @@ class Prefetch:
             updated=self.progress.articles_updated,
             checkpoint={"progress": self.progress.as_dict(), **(checkpoint or {})},
         )
-
-
-def fingerprint(source: Path) -> str:
-    """Same file, same size, same mtime, same parser version: same result."""
-    status = source.stat()
-    return f"{source.resolve()}:{status.st_size}:{status.st_mtime_ns}:{__version__}"
 
 
 def _merged(previous: list[IndexEntry], fresh: list[IndexEntry]) -> list[IndexEntry]:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from lorecache.config import Settings
 from lorecache.prefetch import Prefetch
 from lorecache.progress import Progress
+from lorecache.sources import open_source
 from lorecache.store import database, runs
 from lorecache.store.files import FileCache
 from lorecache.store.hybrid import HybridStore
@@ -89,7 +90,7 @@ class Runtime:
         try:
             job = Prefetch(ingest_engine, self.files, self.universe.name, workers=self.settings.workers)
             self.progress = job.progress
-            job.run(source)
+            job.run(open_source(source))
             log.info("prefetch %s: %s", job.progress.stage, job.progress.error or "ok")
         finally:
             ingest_engine.dispose()

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from lorecache.prefetch import Prefetch
+from lorecache.sources.dump import DumpSource
 from lorecache.store.files import FileCache
 from lorecache.verify import differences
 from tests.conftest import SAMPLE
@@ -18,7 +19,7 @@ def files(tmp_path: Path) -> FileCache:
 
 
 def _ingest(engine, files: FileCache, source: Path = SAMPLE, force: bool = True):
-    return Prefetch(engine, files, "star_wars", workers=2).run(source, force=force)
+    return Prefetch(engine, files, "star_wars", workers=2).run(DumpSource(source), force=force)
 
 
 def _scalar(engine, sql: str):

@@ -20,8 +20,9 @@ def create_app(settings: Settings | None = None, *, prefetch: bool = True) -> Fa
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        log.info("starting Lorecache for universe %s; prefetch runs in the background", settings.universe)
+        log.info("Starting Lorecache (universe %s)", settings.universe)
         runtime.start(prefetch=prefetch)
+        log.info("API is ready; docs at /docs. Prefetch running in the background: GET /prefetch/status")
         yield
         runtime.stop()
 

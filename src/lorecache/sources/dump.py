@@ -17,7 +17,9 @@ from typing import IO, Protocol
 
 from lxml import etree
 
+from lorecache import __version__
 from lorecache.article import RawPage
+from lorecache.sources import SourceError
 
 
 class _Decompressor(Protocol):
@@ -36,7 +38,7 @@ _DECOMPRESSORS: tuple[tuple[bytes, Callable[[], _Decompressor]], ...] = (
 _STREAM_ERRORS = (etree.XMLSyntaxError, EOFError, OSError, zlib.error, lzma.LZMAError)
 
 
-class DumpError(ValueError):
+class DumpError(SourceError, ValueError):
     """The dump cannot be read (missing, truncated or malformed); pages before the fault were yielded."""
 
 
@@ -241,3 +243,28 @@ def count_pages(path: Path) -> int:
     except (OSError, *_STREAM_ERRORS):
         pass
     return count
+
+
+class DumpSource:
+    """A dump file as a prefetch source."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    def fingerprint(self) -> str | None:
+        """Same file, same size, same mtime, same parser version: same result."""
+        try:
+            status = self.path.stat()
+        except OSError:
+            return None
+        return f"{self.path.resolve()}:{status.st_size}:{status.st_mtime_ns}:{__version__}"
+
+    def count(self) -> int:
+        return count_pages(self.path)
+
+    def pages(self) -> Iterator[RawPage]:
+        return iter_dump(self.path)

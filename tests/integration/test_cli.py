@@ -1,0 +1,76 @@
+"""The `lorecache` commands, run in-process against a real PostgreSQL."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from lorecache.cli import app
+from lorecache.config import get_settings
+from tests.conftest import SAMPLE
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def environment(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("LORECACHE_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_ingest_then_migrate_and_verify(environment: Path, engine) -> None:
+    ingested = runner.invoke(app, ["ingest", "dump", str(SAMPLE)])
+    assert ingested.exit_code == 0, ingested.output
+    assert (environment / "star_wars" / "index.json").is_file()
+
+    migrated = runner.invoke(app, ["migrate-cache", "--universe", "star_wars", "--verify"])
+    assert migrated.exit_code == 0, migrated.output
+    assert "Articles migrated: 1,000" in migrated.output
+    assert "Verification passed!" in migrated.output
+
+    stats = runner.invoke(app, ["stats"])
+    assert stats.exit_code == 0
+    assert "1,000 articles, 415 canon" in stats.output
+
+
+def test_migrate_cache_repairs_drift_in_postgres(environment: Path, engine) -> None:
+    assert runner.invoke(app, ["ingest", "dump", str(SAMPLE)]).exit_code == 0
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE wiki_articles SET summary = 'drifted', content_hash = 'x' WHERE page_id = 1")
+        )
+        connection.execute(text("DELETE FROM wiki_articles WHERE title = 'Tatooine'"))
+
+    migrated = runner.invoke(app, ["migrate-cache", "--verify"])
+
+    assert migrated.exit_code == 0, migrated.output
+    assert "Articles created: 1\n" in migrated.output
+    with engine.connect() as connection:
+        assert (
+            connection.execute(text("SELECT count(*) FROM wiki_articles WHERE summary = 'drifted'")).scalar()
+            == 0
+        )
+
+
+def test_ingest_of_a_missing_file_is_a_clear_error(environment: Path) -> None:
+    result = runner.invoke(app, ["ingest", "dump", str(environment / "nope.xml.gz")])
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+
+
+def test_migrate_without_a_file_cache_is_a_clear_error(environment: Path) -> None:
+    result = runner.invoke(app, ["migrate-cache", "--verify"])
+    assert result.exit_code == 2
+    assert "no file cache" in result.output
+
+
+def test_db_current_downgrade_upgrade(environment: Path) -> None:
+    assert runner.invoke(app, ["db", "current"]).output.strip() == "83814bca1097"
+    assert runner.invoke(app, ["db", "downgrade", "base"]).exit_code == 0
+    assert runner.invoke(app, ["db", "current"]).output.strip() == "(empty)"
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(app, ["db", "current"]).output.strip() == "83814bca1097"
