@@ -29,6 +29,7 @@ class BatchResult:
     entries: list[IndexEntry] = field(default_factory=list)
     redirects: list[Redirect] = field(default_factory=list)
     inbound: Counter[str] = field(default_factory=Counter)
+    fields: dict[str, set[str]] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -39,12 +40,14 @@ class Categorized:
     entries: dict[int, IndexEntry] = field(default_factory=dict)
     redirects: list[Redirect] = field(default_factory=list)
     inbound: Counter[str] = field(default_factory=Counter)
+    fields: dict[str, set[str]] = field(default_factory=dict)
 
     def merge(self, batch: BatchResult) -> None:
         for entry in batch.entries:
             self.entries[entry.page_id] = entry
         self.redirects.extend(batch.redirects)
         self.inbound.update(batch.inbound)
+        merge_fields(self.fields, batch.fields)
 
     def finalize(self) -> list[IndexEntry]:
         """Attach redirects as aliases and inbound-link counts as importance."""
@@ -69,11 +72,17 @@ def parse_batch(universe_name: str, root: str, pages: list[RawPage]) -> BatchRes
                 write_article(Path(root), parsed)
                 result.entries.append(_entry(parsed))
                 result.inbound.update(parsed.links)
+                result.fields.setdefault(parsed.category, set()).update(parsed.infobox)
             elif isinstance(parsed, Redirect):
                 result.redirects.append(parsed)
         except Exception as error:  # one bad page never aborts a run: it is recorded instead
             result.failures.append((page.title, f"{type(error).__name__}: {error}"))
     return result
+
+
+def merge_fields(into: dict[str, set[str]], more: dict[str, set[str]]) -> None:
+    for category, names in more.items():
+        into.setdefault(category, set()).update(names)
 
 
 def _entry(article: Article) -> IndexEntry:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from lorecache.categorize import BatchResult, Categorized, categorize
+from lorecache.categorize import BatchResult, Categorized, categorize, merge_fields
 from lorecache.load import load
 from lorecache.progress import Progress
 from lorecache.sources import Source, SourceError
@@ -117,10 +117,11 @@ class Prefetch:
                 self._count_batch(result)
         except SourceError as fault:
             error = fault
-        entries = categorized.finalize()
+        entries, fields = categorized.finalize(), categorized.fields
         if error is not None:
             entries = _merged(self.files.entries(), entries)
-        self.files.write_index(entries)
+            merge_fields(fields, self.files.fields())
+        self.files.write_index(entries, fields)
         return error
 
     def _count_batch(self, result: BatchResult) -> None:

@@ -4,14 +4,17 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 
 from lorecache.api.schemas import (
     ArticleDetail,
     ArticleSummary,
     CacheStats,
+    CategoryInfo,
     ErrorBody,
     Health,
     PrefetchStatus,
+    SearchResults,
 )
 from lorecache.runtime import Runtime
 from lorecache.store.query import Continuity, ListQuery
@@ -20,14 +23,22 @@ service = APIRouter(tags=["service"])
 wiki = APIRouter(prefix="/api/v1/wiki", tags=["wiki"])
 
 MAX_OFFSET = 100_000
+MAX_SEARCH_OFFSET = 1_000
+MAX_FILTERS = 8
 NOT_FOUND = {404: {"model": ErrorBody, "description": "Unknown category or article"}}
+FILTERS_NOTE = (
+    " Any other query parameter filters on an infobox field of the category "
+    "(`?region=Outer Rim Territories&climate=arid`): the field's text must contain the value, "
+    "any case, accents and punctuation ignored. Unknown field names are a 422."
+)
 
 Limit = Annotated[int, Query(ge=1, description="Page size; values above the server's cap are capped.")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 Search = Annotated[
     str | None,
-    Query(max_length=200, description="Part of the title, any case, accents and punctuation ignored."),
+    Query(max_length=200, description="Any part of a name; case, accents, punctuation and typos forgiven."),
 ]
+ContinuityParam = Annotated[Continuity, Query(description="canon, legends or all.")]
 
 
 def _runtime(request: Request) -> Runtime:
@@ -37,6 +48,10 @@ def _runtime(request: Request) -> Runtime:
 def _json(content: Any, served_from: str | None = None) -> Response:
     headers = {"X-Served-From": served_from} if served_from else None
     return Response(orjson.dumps(content), media_type="application/json", headers=headers)
+
+
+def _invalid(parameter: str, message: str) -> RequestValidationError:
+    return RequestValidationError([{"type": "value_error", "loc": ("query", parameter), "msg": message}])
 
 
 @service.get("/health", response_model=Health)
@@ -49,38 +64,72 @@ def prefetch_status(request: Request) -> Response:
     return _json(_runtime(request).prefetch_status())
 
 
-def _list(runtime: Runtime, categories: list[str], continuity: Continuity, search, limit, offset) -> Response:
-    query = ListQuery(
-        categories=tuple(categories),
-        continuity=continuity,
-        search=search,
-        limit=min(limit, runtime.settings.max_page_size),
-        offset=offset,
-    )
-    rows, served_from = runtime.store.read(lambda store: store.list_articles(query))
-    return _json(rows, served_from)
-
-
-def _known(runtime: Runtime, category: str, allowed: list[str]) -> None:
+def _known(category: str, allowed: list[str]) -> None:
     if category not in allowed:
         raise HTTPException(404, f"unknown category {category!r}; known: {', '.join(sorted(allowed))}")
 
 
-@wiki.get("/locations/{category}", response_model=list[ArticleSummary], responses=NOT_FOUND)
+def _filters(request: Request, runtime: Runtime, category: str | None, declared: set[str]) -> tuple:
+    """Undeclared query parameters, checked against the infobox fields the category has."""
+    extra = [(name, value) for name, value in request.query_params.multi_items() if name not in declared]
+    if not extra:
+        return ()
+    if len(extra) > MAX_FILTERS:
+        raise _invalid(extra[0][0], f"at most {MAX_FILTERS} infobox filters")
+    known = runtime.files.fields()
+    allowed = known.get(category, set()) if category else set().union(*known.values())
+    for name, value in extra:
+        if name not in allowed:
+            where = f"category {category!r}" if category else "any category"
+            raise _invalid(name, f"unknown infobox field {name!r} for {where}")
+        if not value.strip() or len(value) > 200:
+            raise _invalid(name, "a filter value needs 1 to 200 characters")
+    return tuple(extra)
+
+
+def _list(runtime: Runtime, query: ListQuery) -> Response:
+    rows, served_from = runtime.store.read(lambda store: store.list_articles(query))
+    return _json(rows, served_from)
+
+
+def _capped(runtime: Runtime, limit: int) -> int:
+    return min(limit, runtime.settings.max_page_size)
+
+
+@wiki.get(
+    "/locations/{category}",
+    response_model=list[ArticleSummary],
+    responses=NOT_FOUND,
+    description="Articles of a location category, ranked by match, then inbound links." + FILTERS_NOTE,
+)
 def locations(
     request: Request,
     category: Annotated[str, Path(description="A location category: planets, moons, systems…")],
     limit: Limit = 20,
     offset: Offset = 0,
     search: Search = None,
-    continuity: Continuity = "canon",
+    continuity: ContinuityParam = "canon",
 ) -> Response:
     runtime = _runtime(request)
-    _known(runtime, category, runtime.universe.categories_in("locations"))
-    return _list(runtime, [category], continuity, search, limit, offset)
+    _known(category, runtime.universe.categories_in("locations"))
+    declared = {"limit", "offset", "search", "continuity"}
+    query = ListQuery(
+        categories=(category,),
+        continuity=continuity,
+        search=search,
+        filters=_filters(request, runtime, category, declared),
+        limit=_capped(runtime, limit),
+        offset=offset,
+    )
+    return _list(runtime, query)
 
 
-@wiki.get("/canon/category/{category}", response_model=list[ArticleSummary], responses=NOT_FOUND)
+@wiki.get(
+    "/canon/category/{category}",
+    response_model=list[ArticleSummary],
+    responses=NOT_FOUND,
+    description="Canon articles of any category." + FILTERS_NOTE,
+)
 def canon_category(
     request: Request,
     category: str,
@@ -89,21 +138,105 @@ def canon_category(
     offset: Offset = 0,
 ) -> Response:
     runtime = _runtime(request)
-    _known(runtime, category, runtime.universe.categories)
-    return _list(runtime, [category], "canon", search, limit, offset)
+    _known(category, runtime.universe.categories)
+    query = ListQuery(
+        categories=(category,),
+        continuity="canon",
+        search=search,
+        filters=_filters(request, runtime, category, {"limit", "offset", "search"}),
+        limit=_capped(runtime, limit),
+        offset=offset,
+    )
+    return _list(runtime, query)
+
+
+@wiki.get("/search", response_model=SearchResults)
+def search(
+    request: Request,
+    q: Annotated[str, Query(min_length=1, max_length=200, description="What to look for.")],
+    category: Annotated[str | None, Query(description="Only this category.")] = None,
+    canon: Annotated[bool | None, Query(description="true: canon only; false: Legends only.")] = None,
+    limit: Limit = 20,
+    offset: Annotated[int, Query(ge=0, le=MAX_SEARCH_OFFSET)] = 0,
+) -> Response:
+    """Ranked across categories: exact name, prefix, every word, typos, then full text; importance
+    breaks ties, and the canon article comes before its Legends twin."""
+    runtime = _runtime(request)
+    if category is not None and category not in runtime.universe.categories:
+        raise _invalid("category", f"unknown category {category!r}")
+    query = ListQuery(
+        categories=(category,) if category else (),
+        continuity="all" if canon is None else ("canon" if canon else "legends"),
+        search=q,
+        limit=_capped(runtime, limit),
+        offset=offset,
+    )
+    if not query.needle:
+        raise _invalid("q", "the query needs at least one letter or digit")
+    page, served_from = runtime.store.read(lambda store: store.search(query))
+    body = {"query": q, "results": page.rows, "has_more": page.has_more, "did_you_mean": page.did_you_mean}
+    return _json(body, served_from)
 
 
 @wiki.get("/articles/{title:path}", response_model=ArticleDetail, responses=NOT_FOUND)
-def article(request: Request, title: Annotated[str, Path(max_length=300)]) -> Response:
+def article(
+    request: Request,
+    title: Annotated[str, Path(max_length=300)],
+    continuity: ContinuityParam = "all",
+) -> Response:
+    """One article by title, any case; aliases and redirects resolve to the canonical title.
+    `continuity=legends` picks the `/Legends` twin; otherwise the canon article comes first."""
     runtime = _runtime(request)
-    found, served_from = runtime.store.read(lambda store: store.get(title))
+    found, served_from = runtime.store.read(lambda store: store.get(title, continuity))
     if found is None:
         raise HTTPException(404, f"no article titled {title!r}")
     body = found.to_dict()
-    body["name"] = found.title
-    body["timestamp"] = found.timestamp.isoformat() if found.timestamp else None
     body.pop("universe")
+    body |= {
+        "name": found.title,
+        "timestamp": found.timestamp.isoformat() if found.timestamp else None,
+        "inbound_links": found.importance,
+        "redirected_from": title if title != found.title else None,
+    }
     return _json(body, served_from)
+
+
+@wiki.get("/categories", response_model=list[CategoryInfo])
+def categories(request: Request) -> Response:
+    """Every category of the universe with its article and canon counts."""
+    runtime = _runtime(request)
+    counts, served_from = runtime.store.read(lambda store: store.categories())
+    groups = runtime.universe.group_of_category
+    body = [
+        {"category": name, "group": groups.get(name), **counts.get(name, {"articles": 0, "canon": 0})}
+        for name in runtime.universe.categories
+    ]
+    return _json(body, served_from)
+
+
+@wiki.get(
+    "/random",
+    response_model=ArticleSummary,
+    responses={404: {"model": ErrorBody, "description": "Nothing matches the filters"}},
+    description="A random article matching the filters: session prep." + FILTERS_NOTE,
+)
+def random_article(
+    request: Request,
+    category: Annotated[str | None, Query(description="Only this category.")] = None,
+    continuity: ContinuityParam = "canon",
+) -> Response:
+    runtime = _runtime(request)
+    if category is not None and category not in runtime.universe.categories:
+        raise _invalid("category", f"unknown category {category!r}")
+    query = ListQuery(
+        categories=(category,) if category else (),
+        continuity=continuity,
+        filters=_filters(request, runtime, category, {"category", "continuity"}),
+    )
+    found, served_from = runtime.store.read(lambda store: store.random(query))
+    if found is None:
+        raise HTTPException(404, "no article matches these filters")
+    return _json(found, served_from)
 
 
 @wiki.get("/cache/stats", response_model=CacheStats)

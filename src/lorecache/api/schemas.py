@@ -18,6 +18,14 @@ class ArticleSummary(BaseModel):
     infobox: dict[str, InfoboxValue]
     image: str | None
     importance: int
+    score: float | None = None
+
+
+class SearchResults(BaseModel):
+    query: str
+    results: list[ArticleSummary]
+    has_more: bool
+    did_you_mean: str | None
 
 
 class ArticleDetail(ArticleSummary):
@@ -26,8 +34,17 @@ class ArticleDetail(ArticleSummary):
     aliases: list[str]
     links: list[str]
     infobox_links: dict[str, list[str]]
+    inbound_links: int
+    redirected_from: str | None
     revision_id: int | None
     timestamp: str | None
+
+
+class CategoryInfo(BaseModel):
+    category: str
+    group: str | None
+    articles: int
+    canon: int
 
 
 class CategoryCounts(BaseModel):

@@ -8,38 +8,36 @@ reads the index and then only the files of the page it returns.
 from __future__ import annotations
 
 import os
+import random
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from lorecache.article import Article
-from lorecache.store.query import ListQuery, listing, match_rank
-from lorecache.text import fold
+from lorecache.search import (
+    FUZZY,
+    SIMILARITY_THRESHOLD,
+    TRIGRAM_MIN_LENGTH,
+    WORD_SIMILARITY_THRESHOLD,
+    infobox_terms,
+    score,
+    similarity,
+    tier,
+    word_similarity,
+)
+from lorecache.store.index_entry import IndexEntry
+from lorecache.store.name_index import NameIndex
+from lorecache.store.query import Continuity, ListQuery, SearchPage, listing
+from lorecache.universes import load
 
 INDEX_NAME = "index.json"
+FIELDS_NAME = "fields.json"
 
-
-@dataclass(slots=True)
-class IndexEntry:
-    page_id: int
-    title: str
-    category: str
-    is_canon: bool
-    importance: int
-    aliases: list[str]
-    search_title: str
-
-    def as_row(self) -> list[Any]:
-        return [self.page_id, self.title, self.category, self.is_canon, self.importance, self.aliases]
-
-    @classmethod
-    def from_row(cls, row: list[Any]) -> IndexEntry:
-        page_id, title, category, is_canon, importance, aliases = row
-        return cls(page_id, title, category, is_canon, importance, aliases, fold(title))
+__all__ = ["FileCache", "IndexEntry", "write_article", "write_atomically"]
 
 
 def write_atomically(path: Path, payload: bytes) -> None:
@@ -80,30 +78,46 @@ def write_article(root: Path, article: Article) -> None:
 
 
 class FileCache:
-    """Read side of the file cache for one universe; the index is reloaded when its file changes."""
+    """The file cache of one universe (`root` is `<data dir>/<universe>`); the index and the search
+    structures derived from it are reloaded when the index file changes."""
 
     source_name = "file_cache"
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._index: list[IndexEntry] = []
-        self._by_title: dict[str, IndexEntry] = {}
-        self._by_folded: dict[str, IndexEntry] = {}
+        self._names: NameIndex | None = None
         self._loaded_stamp: tuple[int, int] | None = None
+        self._infobox_terms: dict[int, dict[str, str]] = {}
+        self._lock = threading.Lock()
 
     @property
     def index_path(self) -> Path:
         return self.root / INDEX_NAME
 
+    @property
+    def fields_path(self) -> Path:
+        return self.root / FIELDS_NAME
+
     def exists(self) -> bool:
         return self.index_path.is_file()
 
-    def write_index(self, entries: Iterable[IndexEntry]) -> None:
+    def write_index(self, entries: Iterable[IndexEntry], fields: dict[str, set[str]]) -> None:
+        """Fields first: a reader that sees the new index also sees the fields it may filter on."""
+        write_atomically(self.fields_path, orjson.dumps({c: sorted(f) for c, f in sorted(fields.items())}))
         write_atomically(self.index_path, orjson.dumps([entry.as_row() for entry in entries]))
 
+    def fields(self) -> dict[str, set[str]]:
+        """Infobox field names per category, for validating filters."""
+        try:
+            return {
+                category: set(names)
+                for category, names in orjson.loads(self.fields_path.read_bytes()).items()
+            }
+        except FileNotFoundError:
+            return {}
+
     def entries(self) -> list[IndexEntry]:
-        self._refresh()
-        return self._index
+        return self._index().entries
 
     def read(self, entry: IndexEntry) -> Article:
         data = orjson.loads(article_path(self.root, entry.page_id).read_bytes())
@@ -116,50 +130,125 @@ class FileCache:
         for entry in self.entries():
             yield self.read(entry)
 
-    def get(self, title: str) -> Article | None:
-        self._refresh()
-        entry = self._by_title.get(title) or self._by_folded.get(fold(title))
-        return self.read(entry) if entry else None
+    def get(self, title: str, continuity: Continuity = "all") -> Article | None:
+        index = self._index()
+        prefer_canon = continuity != "legends"
+        matches = [index.entries[position] for position in index.named(title)]
+        if not matches:
+            return None
+        best = min(matches, key=lambda e: (e.is_canon != prefer_canon, e.title != title, -e.importance))
+        return self.read(best)
 
     def list_articles(self, query: ListQuery) -> list[dict[str, Any]]:
-        categories = set(query.categories)
-        needle = query.folded_search
-        ranked: list[tuple[int, int, str, IndexEntry]] = []
-        for entry in self.entries():
-            if entry.category not in categories or not query.wants(entry.is_canon):
-                continue
-            tier = match_rank(entry.search_title, needle) if needle else 0
-            if tier is not None:
-                ranked.append((tier, -entry.importance, entry.title, entry))
-        ranked.sort(key=lambda item: item[:3])
-        page = ranked[query.offset : query.offset + query.limit]
-        return [listing(self.read(entry).to_dict()) for *_, entry in page]
+        return self.search(query).rows
+
+    def search(self, query: ListQuery) -> SearchPage:
+        index = self._index()
+        ranked = sorted(self._matches(index, query))
+        page = ranked[query.offset : query.offset + query.limit + 1]
+        rows = [listing(self.read(index.entries[r.position]).to_dict(), r.score) for r in page]
+        suggestion = None
+        if ranked and ranked[0].tier == FUZZY:
+            suggestion = index.entries[ranked[0].position].title
+        return SearchPage(rows=rows[: query.limit], has_more=len(rows) > query.limit, did_you_mean=suggestion)
+
+    def random(self, query: ListQuery) -> dict[str, Any] | None:
+        index = self._index()
+        positions = [p for p, entry in enumerate(index.entries) if self._in_scope(entry, query)]
+        random.shuffle(positions)
+        for position in positions:
+            if self._passes_filters(index.entries[position], query):
+                return listing(self.read(index.entries[position]).to_dict())
+        return None
 
     def stats(self) -> dict[str, Any]:
+        by_category = self.categories()
+        return {
+            "total_articles": sum(c["articles"] for c in by_category.values()),
+            "canon_articles": sum(c["canon"] for c in by_category.values()),
+            "by_category": by_category,
+        }
+
+    def categories(self) -> dict[str, dict[str, int]]:
         by_category: dict[str, dict[str, int]] = {}
         for entry in self.entries():
             counts = by_category.setdefault(entry.category, {"articles": 0, "canon": 0})
             counts["articles"] += 1
             counts["canon"] += entry.is_canon
-        return {
-            "total_articles": sum(c["articles"] for c in by_category.values()),
-            "canon_articles": sum(c["canon"] for c in by_category.values()),
-            "by_category": dict(sorted(by_category.items())),
-        }
+        return dict(sorted(by_category.items()))
 
-    def _refresh(self) -> None:
-        try:
-            status = self.index_path.stat()
-        except FileNotFoundError:
-            self._index, self._by_title, self._by_folded, self._loaded_stamp = [], {}, {}, None
-            return
-        stamp = (status.st_mtime_ns, status.st_size)
-        if stamp == self._loaded_stamp:
-            return
-        index = [IndexEntry.from_row(row) for row in orjson.loads(self.index_path.read_bytes())]
-        by_title = {entry.title: entry for entry in index}
-        by_folded: dict[str, IndexEntry] = {}
-        for entry in sorted(index, key=lambda e: (not e.is_canon, -e.importance)):
-            for name in (entry.title, *entry.aliases):
-                by_folded.setdefault(fold(name), entry)
-        self._index, self._by_title, self._by_folded, self._loaded_stamp = index, by_title, by_folded, stamp
+    def _matches(self, index: NameIndex, query: ListQuery) -> Iterator[_Ranked]:
+        needle, needle_words = query.needle, query.needle_words
+        positions = index.candidates(needle) if needle else range(len(index.entries))
+        canon_first = query.continuity == "all"
+        for position in positions:
+            entry = index.entries[position]
+            if not self._in_scope(entry, query):
+                continue
+            match_tier, closeness = _tier(index.names[position], entry, needle, needle_words)
+            if match_tier is None or not self._passes_filters(entry, query):
+                continue
+            yield _Ranked(
+                tier=match_tier,
+                order=-closeness if match_tier == FUZZY else 0.0,
+                legends=canon_first and not entry.is_canon,
+                importance=-entry.importance,
+                title=entry.title,
+                position=position,
+                score=score(match_tier, closeness) if needle else None,
+            )
+
+    @staticmethod
+    def _in_scope(entry: IndexEntry, query: ListQuery) -> bool:
+        return (not query.categories or entry.category in query.categories) and query.wants(entry.is_canon)
+
+    def _passes_filters(self, entry: IndexEntry, query: ListQuery) -> bool:
+        if not query.filters:
+            return True
+        terms = self._infobox_terms.get(entry.page_id)
+        if terms is None:
+            terms = infobox_terms(self.read(entry).infobox)
+            self._infobox_terms[entry.page_id] = terms
+        return all(value in terms.get(field, "") for field, value in query.folded_filters)
+
+    def _index(self) -> NameIndex:
+        with self._lock:
+            try:
+                status = self.index_path.stat()
+            except FileNotFoundError:
+                self._names, self._loaded_stamp = NameIndex([], ""), None
+                return self._names
+            stamp = (status.st_mtime_ns, status.st_size)
+            if stamp != self._loaded_stamp or self._names is None:
+                entries = [IndexEntry.from_row(row) for row in orjson.loads(self.index_path.read_bytes())]
+                self._names = NameIndex(entries, load(self.root.name).canon.legends_suffix)
+                self._infobox_terms = {}
+                self._loaded_stamp = stamp
+            return self._names
+
+
+@dataclass(order=True, slots=True)
+class _Ranked:
+    tier: int
+    order: float
+    legends: bool
+    importance: int
+    title: str
+    position: int = field(compare=False)
+    score: float | None = field(compare=False)
+
+
+def _tier(names: str, entry: IndexEntry, needle: str, needle_words: list[str]) -> tuple[int | None, float]:
+    """The match tier of one article and, for typo matches, how close it came (as PostgreSQL would)."""
+    if not needle:
+        return 0, 0.0
+    match_tier = tier(names, needle, needle_words)
+    if match_tier is not None:
+        return match_tier, 1.0
+    if len(needle) < TRIGRAM_MIN_LENGTH:
+        return None, 0.0
+    closeness = max(similarity(entry.search_title, needle), word_similarity(needle, names))
+    loose = similarity(names, needle) >= SIMILARITY_THRESHOLD
+    if loose or closeness >= WORD_SIMILARITY_THRESHOLD:
+        return FUZZY, closeness
+    return None, 0.0

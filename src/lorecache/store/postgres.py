@@ -14,8 +14,11 @@ import orjson
 from sqlalchemy import Engine, text
 
 from lorecache.article import Article
-from lorecache.store.query import SUMMARY_FIELDS, ListQuery, listing
+from lorecache.search import FUZZY, infobox_terms, joined, names_of, score
+from lorecache.store import pg_search
+from lorecache.store.query import Continuity, ListQuery, SearchPage, listing
 from lorecache.text import fold
+from lorecache.universes import load
 
 STAGING_COLUMNS = (
     "universe",
@@ -36,6 +39,8 @@ STAGING_COLUMNS = (
     "revision_timestamp",
     "importance",
     "search_title",
+    "search_names",
+    "search_infobox",
     "search_text",
     "content_hash",
 )
@@ -45,7 +50,7 @@ CREATE TEMPORARY TABLE staged_articles (
     universe text, page_id bigint, title text, slug text, url text, kind text, category text,
     is_canon boolean, summary text, infobox jsonb, links text[], aliases text[], image text,
     extra_metadata jsonb, revision_id bigint, revision_timestamp timestamptz, importance integer,
-    search_title text, search_text text, content_hash text
+    search_title text, search_names text, search_infobox jsonb, search_text text, content_hash text
 ) ON COMMIT DROP
 """
 
@@ -123,7 +128,7 @@ def _search_text(article: Article) -> str:
     return " ".join((article.summary, *values, *article.aliases))
 
 
-def _staging_row(article: Article) -> tuple[Any, ...]:
+def _staging_row(article: Article, legends_suffix: str) -> tuple[Any, ...]:
     return (
         article.universe,
         article.page_id,
@@ -143,6 +148,8 @@ def _staging_row(article: Article) -> tuple[Any, ...]:
         article.timestamp,
         article.importance,
         fold(article.title),
+        joined(names_of(article.title, article.aliases, legends_suffix)),
+        orjson.dumps(infobox_terms(article.infobox)).decode(),
         _search_text(article),
         content_hash(article),
     )
@@ -154,6 +161,7 @@ class PostgresStore:
     def __init__(self, engine: Engine, universe: str) -> None:
         self.engine = engine
         self.universe = universe
+        self.legends_suffix = load(universe).canon.legends_suffix
 
     def write_batch(self, batch: list[Article]) -> WriteCounts:
         """Upsert one batch in one transaction; rows whose content is unchanged are not rewritten."""
@@ -163,7 +171,7 @@ class PostgresStore:
                 cursor.execute(_CREATE_STAGING)
                 with cursor.copy(f"COPY staged_articles ({', '.join(STAGING_COLUMNS)}) FROM STDIN") as copy:
                     for article in batch:
-                        copy.write_row(_staging_row(article))
+                        copy.write_row(_staging_row(article, self.legends_suffix))
                 created, updated = cursor.execute(_UPSERT).fetchone()
         return WriteCounts(processed=len(batch), created=created, updated=updated)
 
@@ -194,48 +202,61 @@ class PostgresStore:
             )
 
     def list_articles(self, query: ListQuery) -> list[dict[str, Any]]:
-        needle = query.folded_search
-        continuity = "" if query.continuity == "all" else "AND is_canon = :canon"
-        if needle:
-            match = "AND search_title LIKE :contains ESCAPE '\\'"
-            order = "(search_title = :needle) DESC, (search_title LIKE :prefix ESCAPE '\\') DESC, "
-        else:
-            match = order = ""
-        sql = (
-            f"SELECT {', '.join(SUMMARY_FIELDS)} FROM wiki_articles "
-            f"WHERE universe = :u AND category = ANY(:categories) {continuity} {match} "
-            f"ORDER BY {order}importance DESC, title LIMIT :limit OFFSET :offset"
-        )
-        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        params = {
-            "u": self.universe,
-            "categories": list(query.categories),
-            "canon": query.continuity == "canon",
-            "needle": needle,
-            "prefix": f"{escaped}%",
-            "contains": f"%{escaped}%",
-            "limit": query.limit,
-            "offset": query.offset,
-        }
-        with self.engine.connect() as connection:
-            rows = connection.execute(text(sql), params).mappings()
-            return [listing(row) for row in rows]
+        return self.search(query).rows
 
-    def get(self, title: str) -> Article | None:
+    def search(self, query: ListQuery) -> SearchPage:
+        """Name tiers first; only when they run out before the page ends, full text fills it."""
+        if not query.needle:
+            return _page(self._rows(*pg_search.browse(query, self.universe)), query.limit)
+        window = query.offset + query.limit + 1
+        named = self._rows(*pg_search.by_name(query, self.universe, window))
+        page = named[query.offset :]
+        if len(named) < window:
+            wanted = query.limit + 1 - len(page)
+            skip = max(0, query.offset - len(named))
+            exclude = [row["id"] for row in named]
+            page += self._rows(*pg_search.by_text(query, self.universe, exclude, wanted, skip))
+        return _page(page, query.limit, _suggestion(named, query.needle))
+
+    def random(self, query: ListQuery) -> dict[str, Any] | None:
+        statement = pg_search.scope(query, self.universe)
+        sql = (
+            f"SELECT {pg_search.COLUMNS}, NULL::int AS tier, NULL::real AS similarity FROM wiki_articles "
+            f"WHERE {statement.where()} ORDER BY random() LIMIT 1"
+        )
+        rows = self._rows(sql, statement.params)
+        return listing(rows[0]) if rows else None
+
+    def get(self, title: str, continuity: Continuity = "all") -> Article | None:
+        """By title, any case, or alias; `legends` prefers the `/Legends` twin, otherwise canon first."""
         with self.engine.connect() as connection:
             row = (
                 connection.execute(
                     text(
                         f"SELECT {_ARTICLE_COLUMNS} FROM wiki_articles WHERE universe = :u "
-                        "AND (title = :title OR search_title = :folded OR :title = ANY(aliases)) "
-                        "ORDER BY (title = :title) DESC, is_canon DESC, importance DESC LIMIT 1"
+                        "AND (title = ANY(:titles) OR search_title = ANY(:folded) OR :title = ANY(aliases)) "
+                        "ORDER BY (is_canon <> :legends) DESC, (title = :title) DESC, importance DESC "
+                        "LIMIT 1"
                     ),
-                    {"u": self.universe, "title": title, "folded": fold(title)},
+                    {
+                        "u": self.universe,
+                        "title": title,
+                        "titles": [title, title + self.legends_suffix],
+                        "folded": [fold(title), fold(title + self.legends_suffix)],
+                        "legends": continuity == "legends",
+                    },
                 )
                 .mappings()
                 .first()
             )
         return _article(self.universe, row) if row else None
+
+    def categories(self) -> dict[str, dict[str, int]]:
+        return self.stats()["by_category"]
+
+    def _rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        with self.engine.connect() as connection:
+            return [dict(row) for row in connection.execute(text(sql), params).mappings()]
 
     def iter_articles(self) -> Iterator[Article]:
         with self.engine.connect() as connection:
@@ -306,3 +327,17 @@ def _article(universe: str, row: Any) -> Article:
         timestamp=timestamp,
         importance=row["importance"],
     )
+
+
+def _page(rows: list[dict[str, Any]], limit: int, did_you_mean: str | None = None) -> SearchPage:
+    shaped = [
+        listing(row, None if row["tier"] is None else score(row["tier"], row["similarity"])) for row in rows
+    ]
+    return SearchPage(rows=shaped[:limit], has_more=len(shaped) > limit, did_you_mean=did_you_mean)
+
+
+def _suggestion(named: list[dict[str, Any]], needle: str) -> str | None:
+    """When nothing matched by name but a typo-tolerant guess did, offer the best guess."""
+    if named and named[0]["tier"] == FUZZY and fold(named[0]["title"]) != needle:
+        return named[0]["title"]
+    return None

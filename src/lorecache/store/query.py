@@ -1,10 +1,11 @@
-"""What a list query asks, and how results are ordered — shared by both stores so they agree."""
+"""What a list or search asks — shared by both stores so they answer alike."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from lorecache.search import words
 from lorecache.text import fold
 
 Continuity = Literal["canon", "legends", "all"]
@@ -14,17 +15,26 @@ SUMMARY_FIELDS = ("title", "category", "kind", "is_canon", "summary", "url", "in
 
 @dataclass(frozen=True, slots=True)
 class ListQuery:
-    """A page of articles from some categories, optionally narrowed by a search on the title."""
+    """A page of articles: some categories (none: all), a continuity, a search, infobox filters."""
 
-    categories: tuple[str, ...]
+    categories: tuple[str, ...] = ()
     continuity: Continuity = "canon"
     search: str | None = None
+    filters: tuple[tuple[str, str], ...] = ()
     limit: int = 20
     offset: int = 0
 
     @property
-    def folded_search(self) -> str:
+    def needle(self) -> str:
         return fold(self.search or "")
+
+    @property
+    def needle_words(self) -> list[str]:
+        return words(self.needle)
+
+    @property
+    def folded_filters(self) -> list[tuple[str, str]]:
+        return [(field, fold(value)) for field, value in self.filters]
 
     def wants(self, is_canon: bool) -> bool:
         if self.continuity == "all":
@@ -32,20 +42,16 @@ class ListQuery:
         return is_canon == (self.continuity == "canon")
 
 
-def match_rank(search_title: str, needle: str) -> int | None:
-    """0 for an exact title, 1 for a prefix, 2 for a substring, None for no match.
-
-    PostgreSQL orders by the same three tiers (see PostgresStore.list_articles).
-    """
-    if search_title == needle:
-        return 0
-    if search_title.startswith(needle):
-        return 1
-    if needle in search_title:
-        return 2
-    return None
+@dataclass(slots=True)
+class SearchPage:
+    rows: list[dict[str, Any]]
+    has_more: bool
+    did_you_mean: str | None = None
 
 
-def listing(row: dict[str, Any]) -> dict[str, Any]:
+def listing(row: dict[str, Any], score: float | None = None) -> dict[str, Any]:
     """The public shape of an article in a list: `name` is the seed's word for the title."""
-    return {"name": row["title"], **{field: row[field] for field in SUMMARY_FIELDS}}
+    shaped = {"name": row["title"], **{field: row[field] for field in SUMMARY_FIELDS}}
+    if score is not None:
+        shaped["score"] = score
+    return shaped

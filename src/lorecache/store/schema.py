@@ -42,10 +42,16 @@ class WikiArticle(Base):
         ),
         Index("ix_wiki_articles_universe_category_title", "universe", "category", "title"),
         Index(
-            "ix_wiki_articles_search_title_trgm",
-            "search_title",
+            "ix_wiki_articles_search_names_trgm",
+            "search_names",
             postgresql_using="gin",
-            postgresql_ops={"search_title": "gin_trgm_ops"},
+            postgresql_ops={"search_names": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_wiki_articles_search_title_pattern",
+            "universe",
+            "search_title",
+            postgresql_ops={"search_title": "text_pattern_ops"},
         ),
         Index("ix_wiki_articles_search_vector", "search_vector", postgresql_using="gin"),
     )
@@ -69,6 +75,8 @@ class WikiArticle(Base):
     revision_timestamp: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     importance: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     search_title: Mapped[str] = mapped_column(Text, nullable=False)
+    search_names: Mapped[str] = mapped_column(Text, nullable=False, server_default="|")
+    search_infobox: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False, server_default="{}")
     search_vector: Mapped[Any] = mapped_column(TSVECTOR)
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     created_at: Mapped[datetime] = _created()
