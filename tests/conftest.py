@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -41,12 +42,21 @@ def template_database(server_url: str) -> Iterator[str]:
     _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def database_url(server_url: str, template_database: str) -> Iterator[str]:
+@contextmanager
+def fresh_database(server_url: str, template_database: str) -> Iterator[str]:
+    """A migrated database of its own, dropped afterwards."""
     name = f"lorecache_test_{uuid.uuid4().hex[:12]}"
     _admin(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
-    yield with_database(server_url, name)
-    _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield with_database(server_url, name)
+    finally:
+        _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(server_url: str, template_database: str) -> Iterator[str]:
+    with fresh_database(server_url, template_database) as url:
+        yield url
 
 
 @pytest.fixture

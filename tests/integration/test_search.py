@@ -1,0 +1,158 @@
+"""Search and lookup on small hand-made data, asked of PostgreSQL and of the file cache alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lorecache.prefetch import Prefetch
+from lorecache.sources.dump import DumpSource
+from lorecache.store import database
+from lorecache.store.files import FileCache
+from lorecache.store.postgres import PostgresStore
+from lorecache.store.query import ListQuery
+from tests.conftest import fresh_database
+from tests.support.pages import infobox_page, redirect_page, write_dump
+
+
+def _planet(page_id, title, region, climate, terrain, legends=False):
+    fields = {"region": f"[[{region}]]", "climate": climate, "primary_terrain": terrain}
+    lead = f"'''{title}''' was a planet with a {climate.lower()} climate."
+    return infobox_page(page_id, title, "Planet", fields, lead, legends)
+
+
+def _character(page_id, title, homeworld):
+    return infobox_page(
+        page_id, title, "Character", {"homeworld": f"[[{homeworld}]]"}, f"'''{title}''' lived."
+    )
+
+
+PAGES = [
+    _planet(1, "Tatooine", "Outer Rim Territories", "Hot and arid", "[[Desert]]"),
+    _planet(2, "Tatooine/Legends", "Outer Rim Territories", "Arid", "Desert", legends=True),
+    infobox_page(3, "Tatoo system", "System", {"region": "[[Outer Rim Territories]]"}, "A star system."),
+    infobox_page(4, "Twi'lek", "Species", {"homeworld": "[[Ryloth]]"}, "'''Twi'leks''' were a species."),
+    _character(5, "Padmé Amidala", "Naboo"),
+    redirect_page(6, "Padme", "Padmé Amidala"),
+    _planet(7, "Coruscant", "Core Worlds", "Temperate", "Cityscape"),
+    _character(8, "Luke Skywalker", "Tatooine"),
+    _planet(9, "Jakku", "Western Reaches", "Arid", "[[Desert]]"),
+    _planet(10, "Geonosis", "Outer Rim Territories", "Arid", "Rocky desert"),
+    _planet(11, "Hoth", "Outer Rim Territories", "Frozen", "Ice"),
+    _character(12, "Anakin Skywalker", "Tatooine"),
+    *[_character(100 + n, f"Moisture farmer {n}", "Tatooine") for n in range(5)],
+    _character(200, "Tatoo I sunwatcher", "Tatoo system"),
+]
+
+
+@pytest.fixture(scope="module")
+def stores(server_url: str, template_database: str, tmp_path_factory: pytest.TempPathFactory):
+    scratch = tmp_path_factory.mktemp("search")
+    dump = write_dump(scratch / "pages.xml", PAGES)
+    files = FileCache(scratch / "star_wars")
+    with fresh_database(server_url, template_database) as url:
+        engine = database.make_engine(url, pool_size=2)
+        progress = Prefetch(engine, files, "star_wars", workers=1).run(DumpSource(dump), force=True)
+        assert progress.stage == "completed", progress.error
+        yield {"postgres": PostgresStore(engine, "star_wars"), "file_cache": files}
+        engine.dispose()
+
+
+@pytest.fixture(params=["postgres", "file_cache"])
+def store(request: pytest.FixtureRequest, stores):
+    return stores[request.param]
+
+
+def _titles(store, search: str, **options) -> list[str]:
+    query = ListQuery(search=search, continuity=options.pop("continuity", "all"), **options)
+    return [row["name"] for row in store.search(query).rows]
+
+
+def test_a_prefix_finds_the_famous_article_first(store) -> None:
+    found = _titles(store, "Tato")
+    assert found[0] == "Tatooine"
+    assert found.index("Tatooine") < found.index("Tatoo system")
+    assert found.index("Tatooine") < found.index("Tatooine/Legends")
+
+
+def test_any_case_and_the_exact_title_first(store) -> None:
+    assert _titles(store, "tATOOINE")[:2] == ["Tatooine", "Tatooine/Legends"]
+
+
+def test_legends_asked_for_puts_the_twin_first(store) -> None:
+    assert _titles(store, "Tatooine", continuity="legends") == ["Tatooine/Legends"]
+
+
+def test_punctuation_and_accents_are_ignored(store) -> None:
+    assert _titles(store, "Twilek")[0] == "Twi'lek"
+    assert _titles(store, "padme amidala")[0] == "Padmé Amidala"
+
+
+def test_aliases_from_redirects_match(store) -> None:
+    assert _titles(store, "Padme")[0] == "Padmé Amidala"
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"), [("Tatoine", "Tatooine"), ("Corusant", "Coruscant"), ("Geonosys", "Geonosis")]
+)
+def test_typos_are_forgiven_with_a_suggestion(store, typo: str, meant: str) -> None:
+    page = store.search(ListQuery(search=typo, continuity="all"))
+    assert page.rows[0]["name"] == meant
+    assert page.did_you_mean == meant
+
+
+def test_words_in_any_order(store) -> None:
+    assert _titles(store, "Skywalker Luke")[0] == "Luke Skywalker"
+
+
+def test_scores_fall_with_match_quality(store) -> None:
+    rows = store.search(ListQuery(search="Tatooine", continuity="all")).rows
+    assert rows[0]["score"] == 1.0
+    assert all(a["score"] >= b["score"] for a, b in zip(rows, rows[1:], strict=False))
+
+
+def test_category_and_continuity_narrow_the_search(store) -> None:
+    assert _titles(store, "Tato", categories=("systems",)) == ["Tatoo system"]
+    assert "Tatooine/Legends" not in _titles(store, "Tato", continuity="canon")
+
+
+def test_infobox_filters(store) -> None:
+    outer_rim = ListQuery(categories=("planets",), filters=(("region", "outer rim territories"),), limit=50)
+    assert {row["name"] for row in store.list_articles(outer_rim)} == {"Tatooine", "Geonosis", "Hoth"}
+    arid = ListQuery(categories=("planets",), filters=(("climate", "ARID"),), limit=50)
+    assert {row["name"] for row in store.list_articles(arid)} == {"Tatooine", "Geonosis", "Jakku"}
+
+
+def test_random_respects_the_filters(store) -> None:
+    query = ListQuery(categories=("planets",), filters=(("climate", "arid"), ("region", "Outer Rim")))
+    picks = {store.random(query)["name"] for _ in range(20)}
+    assert picks <= {"Tatooine", "Geonosis"}
+    assert store.random(ListQuery(categories=("planets",), filters=(("climate", "molten"),))) is None
+
+
+def test_lookup_resolves_case_aliases_and_continuity(store) -> None:
+    assert store.get("tatooine").title == "Tatooine"
+    assert store.get("Padme").title == "Padmé Amidala"
+    assert store.get("Tatooine", "legends").title == "Tatooine/Legends"
+    assert store.get("Tatooine/Legends").title == "Tatooine/Legends"
+    assert store.get("Nowhere") is None
+
+
+def test_importance_counts_inbound_links(store) -> None:
+    assert store.get("Tatooine").importance == 7
+    assert store.get("Tatoo system").importance == 1
+
+
+def test_full_text_finds_desert_planets_of_the_outer_rim(stores) -> None:
+    query = ListQuery(search="desert planet Outer Rim", continuity="canon", categories=("planets",))
+    found = [row["name"] for row in stores["postgres"].search(query).rows]
+    assert set(found) == {"Tatooine", "Geonosis"}
+
+
+@pytest.mark.parametrize(
+    "hostile", ["%", "_", "\\", "'", "%_\\'", "\x00\x07", "x" * 10_000, "Татуин 塔图因", "a"]
+)
+def test_hostile_queries_answer(store, hostile: str) -> None:
+    page = store.search(ListQuery(search=hostile, continuity="all"))
+    assert isinstance(page.rows, list)
