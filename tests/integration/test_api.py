@@ -111,3 +111,75 @@ def test_hostile_searches_answer_cleanly(client: TestClient, search: str) -> Non
     response = client.get("/api/v1/wiki/canon/category/planets", params={"search": search})
     assert response.status_code == 200
     assert isinstance(response.json(), list)
+
+
+def test_search_route_ranks_and_suggests(client: TestClient) -> None:
+    body = client.get("/api/v1/wiki/search", params={"q": "Tatoine"}).json()
+    assert body["results"][0]["name"] == "Tatooine"
+    assert body["did_you_mean"] == "Tatooine"
+    assert {"name", "category", "is_canon", "summary", "url", "score"} <= set(body["results"][0])
+    legends = client.get("/api/v1/wiki/search", params={"q": "Tatooine", "canon": "false"}).json()
+    assert legends["results"][0]["name"] == "Tatooine/Legends"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"q": ""},
+        {"q": "x" * 10_000},
+        {"q": "!!!"},
+        {"q": "Tato", "category": "dragons"},
+        {"q": "a", "limit": 0},
+    ],
+)
+def test_bad_searches_are_422(client: TestClient, params: dict) -> None:
+    response = client.get("/api/v1/wiki/search", params=params)
+    assert response.status_code == 422
+    assert response.json()["detail"]
+
+
+def test_article_route_resolves_continuity(client: TestClient) -> None:
+    body = client.get("/api/v1/wiki/articles/tatooine", params={"continuity": "legends"}).json()
+    assert body["title"] == "Tatooine/Legends"
+    assert body["redirected_from"] == "tatooine"
+    assert body["inbound_links"] == body["importance"]
+
+
+def test_categories_list_every_category_with_counts(client: TestClient) -> None:
+    body = client.get("/api/v1/wiki/categories").json()
+    planets = next(row for row in body if row["category"] == "planets")
+    assert planets == {
+        "category": "planets",
+        "group": "locations",
+        "articles": planets["articles"],
+        "canon": 30,
+    }
+    assert sum(row["articles"] for row in body) == 1000
+
+
+def test_infobox_filters_on_list_routes(client: TestClient) -> None:
+    response = client.get(
+        "/api/v1/wiki/locations/planets", params={"region": "Outer Rim Territories", "limit": 100}
+    )
+    assert response.status_code == 200
+    assert response.json()
+    for planet in response.json():
+        region = planet["infobox"]["region"]
+        assert "Outer Rim Territories" in (region if isinstance(region, list) else [region])
+    unknown = client.get("/api/v1/wiki/locations/planets", params={"colour": "blue"})
+    assert unknown.status_code == 422
+    assert "colour" in unknown.json()["detail"][0]["msg"]
+
+
+def test_random_article_matches_its_filters(client: TestClient) -> None:
+    pick = client.get("/api/v1/wiki/random", params={"category": "planets", "climate": "arid"})
+    assert pick.status_code == 200
+    assert pick.json()["category"] == "planets" and pick.json()["is_canon"]
+    assert "arid" in str(pick.json()["infobox"]["climate"]).lower()
+    assert (
+        client.get(
+            "/api/v1/wiki/random", params={"category": "planets", "climate": "molten lava"}
+        ).status_code
+        == 404
+    )
