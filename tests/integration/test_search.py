@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from itertools import pairwise
 
 import pytest
 
@@ -109,7 +109,7 @@ def test_words_in_any_order(store) -> None:
 def test_scores_fall_with_match_quality(store) -> None:
     rows = store.search(ListQuery(search="Tatooine", continuity="all")).rows
     assert rows[0]["score"] == 1.0
-    assert all(a["score"] >= b["score"] for a, b in zip(rows, rows[1:], strict=False))
+    assert all(a["score"] >= b["score"] for a, b in pairwise(rows))
 
 
 def test_category_and_continuity_narrow_the_search(store) -> None:
