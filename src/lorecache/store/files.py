@@ -12,6 +12,7 @@ import random
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -143,9 +144,14 @@ class FileCache:
         return self.search(query).rows
 
     def search(self, query: ListQuery) -> SearchPage:
+        """Browsing walks a precomputed order and stops at the page; a search ranks its candidates."""
         index = self._index()
-        ranked = sorted(self._matches(index, query))
-        page = ranked[query.offset : query.offset + query.limit + 1]
+        end = query.offset + query.limit + 1
+        if query.needle:
+            ranked = sorted(self._matches(index, query, index.candidates(query.needle)))
+        else:
+            ranked = list(islice(self._matches(index, query, index.by_rank(query.categories)), end))
+        page = ranked[query.offset : end]
         rows = [listing(self.read(index.entries[r.position]).to_dict(), r.score) for r in page]
         suggestion = None
         if ranked and ranked[0].tier == FUZZY:
@@ -170,16 +176,10 @@ class FileCache:
         }
 
     def categories(self) -> dict[str, dict[str, int]]:
-        by_category: dict[str, dict[str, int]] = {}
-        for entry in self.entries():
-            counts = by_category.setdefault(entry.category, {"articles": 0, "canon": 0})
-            counts["articles"] += 1
-            counts["canon"] += entry.is_canon
-        return dict(sorted(by_category.items()))
+        return dict(sorted(self._index().counts.items()))
 
-    def _matches(self, index: NameIndex, query: ListQuery) -> Iterator[_Ranked]:
+    def _matches(self, index: NameIndex, query: ListQuery, positions: Iterable[int]) -> Iterator[_Ranked]:
         needle, needle_words = query.needle, query.needle_words
-        positions = index.candidates(needle) if needle else range(len(index.entries))
         canon_first = query.continuity == "all"
         for position in positions:
             entry = index.entries[position]

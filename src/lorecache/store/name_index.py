@@ -10,7 +10,7 @@ import math
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from lorecache.search import SIMILARITY_THRESHOLD, TRIGRAM_MIN_LENGTH, joined, names_of, trigrams
 from lorecache.store.index_entry import IndexEntry
@@ -34,6 +34,15 @@ class NameIndex:
         self.sorted_names = sorted(
             (name, position) for name, positions in self.by_name.items() for position in positions
         )
+        self.ranked = sorted(range(len(entries)), key=lambda p: (-entries[p].importance, entries[p].title))
+        self.ranked_in: dict[str, list[int]] = {}
+        for position in self.ranked:
+            self.ranked_in.setdefault(entries[position].category, []).append(position)
+        self.counts: dict[str, dict[str, int]] = {}
+        for entry in entries:
+            counts = self.counts.setdefault(entry.category, {"articles": 0, "canon": 0})
+            counts["articles"] += 1
+            counts["canon"] += entry.is_canon
 
     def candidates(self, needle: str) -> Iterator[int]:
         """Positions that could match `needle` in any tier; a superset, the caller ranks them."""
@@ -46,6 +55,17 @@ class NameIndex:
             shared.update(self.postings.get(gram, ()))
         least = max(1, math.floor(SIMILARITY_THRESHOLD * len(grams)))
         yield from (position for position, count in shared.items() if count >= least)
+
+    def by_rank(self, categories: tuple[str, ...]) -> Iterable[int]:
+        """Positions in browse order (most linked first), only of `categories` when given."""
+        if not categories:
+            return self.ranked
+        if len(categories) == 1:
+            return self.ranked_in.get(categories[0], [])
+        return sorted(
+            (p for c in categories for p in self.ranked_in.get(c, [])),
+            key=lambda p: (-self.entries[p].importance, self.entries[p].title),
+        )
 
     def named(self, title: str) -> list[int]:
         """Positions of articles answering to `title` or to its Legends twin's title, any case."""

@@ -14,7 +14,7 @@ import orjson
 from sqlalchemy import Engine, text
 
 from lorecache.article import Article
-from lorecache.search import FUZZY, infobox_terms, joined, names_of, score
+from lorecache.search import FUZZY, SEPARATOR, infobox_terms, joined, names_of, score
 from lorecache.store import pg_search
 from lorecache.store.query import Continuity, ListQuery, SearchPage, listing
 from lorecache.text import fold
@@ -234,15 +234,17 @@ class PostgresStore:
                 connection.execute(
                     text(
                         f"SELECT {_ARTICLE_COLUMNS} FROM wiki_articles WHERE universe = :u "
-                        "AND (title = ANY(:titles) OR search_title = ANY(:folded) OR :title = ANY(aliases)) "
+                        "AND (title = :title OR title = :twin OR search_names LIKE :named ESCAPE '\\' "
+                        "OR search_names LIKE :twin_named ESCAPE '\\') "
                         "ORDER BY (is_canon <> :legends) DESC, (title = :title) DESC, importance DESC "
                         "LIMIT 1"
                     ),
                     {
                         "u": self.universe,
                         "title": title,
-                        "titles": [title, title + self.legends_suffix],
-                        "folded": [fold(title), fold(title + self.legends_suffix)],
+                        "twin": title + self.legends_suffix,
+                        "named": _exact_name(title),
+                        "twin_named": _exact_name(title + self.legends_suffix),
                         "legends": continuity == "legends",
                     },
                 )
@@ -334,6 +336,11 @@ def _page(rows: list[dict[str, Any]], limit: int, did_you_mean: str | None = Non
         listing(row, None if row["tier"] is None else score(row["tier"], row["similarity"])) for row in rows
     ]
     return SearchPage(rows=shaped[:limit], has_more=len(shaped) > limit, did_you_mean=did_you_mean)
+
+
+def _exact_name(title: str) -> str:
+    """A LIKE pattern for one whole name in `search_names`: served by its trigram index."""
+    return f"%{SEPARATOR}{pg_search.like_escape(fold(title))}{SEPARATOR}%"
 
 
 def _suggestion(named: list[dict[str, Any]], needle: str) -> str | None:
