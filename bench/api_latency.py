@@ -1,4 +1,5 @@
-"""API latency over HTTP: the seed's four queries, PostgreSQL and file-cache fallback side by side.
+"""API latency over HTTP: the seed's four queries plus search and lookup, PostgreSQL and file-cache
+fallback side by side.
 
     python -m bench.api_latency [DUMP] [--requests N]     (default: the full corpus, 2,000 requests a query)
 
@@ -30,6 +31,10 @@ QUERIES = {
     'search "Tato"': ("/api/v1/wiki/canon/category/planets", {"search": "Tato"}),
     "count by category": ("/api/v1/wiki/cache/stats", {}),
     "one article": ("/api/v1/wiki/articles/Tatooine", {}),
+    "lookup any case": ("/api/v1/wiki/articles/luke skywalker", {}),
+    'search "Tatoine"': ("/api/v1/wiki/search", {"q": "Tatoine"}),
+    'search "Luke Sky"': ("/api/v1/wiki/search", {"q": "Luke Sky"}),
+    "search full text": ("/api/v1/wiki/search", {"q": "desert planet Outer Rim"}),
 }
 CONCURRENT_CLIENTS = 8
 
