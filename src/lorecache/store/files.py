@@ -19,17 +19,7 @@ from typing import Any
 import orjson
 
 from lorecache.article import Article
-from lorecache.search import (
-    FUZZY,
-    SIMILARITY_THRESHOLD,
-    TRIGRAM_MIN_LENGTH,
-    WORD_SIMILARITY_THRESHOLD,
-    infobox_terms,
-    score,
-    similarity,
-    tier,
-    word_similarity,
-)
+from lorecache.search import FUZZY, TRIGRAM_MIN_LENGTH, infobox_terms, score, tier
 from lorecache.store.index_entry import IndexEntry
 from lorecache.store.name_index import NameIndex
 from lorecache.store.query import Continuity, ListQuery, SearchPage, listing
@@ -148,9 +138,10 @@ class FileCache:
         index = self._index()
         end = query.offset + query.limit + 1
         if query.needle:
-            ranked = sorted(self._matches(index, query, index.candidates(query.needle)))
+            ranked = sorted(self._matches(index, query, index.candidates(query.needle).items()))
         else:
-            ranked = list(islice(self._matches(index, query, index.by_rank(query.categories)), end))
+            browse = ((position, 0) for position in index.by_rank(query.categories))
+            ranked = list(islice(self._matches(index, query, browse), end))
         page = ranked[query.offset : end]
         rows = [listing(self.read(index.entries[r.position]).to_dict(), r.score) for r in page]
         suggestion = None
@@ -178,14 +169,17 @@ class FileCache:
     def categories(self) -> dict[str, dict[str, int]]:
         return dict(sorted(self._index().counts.items()))
 
-    def _matches(self, index: NameIndex, query: ListQuery, positions: Iterable[int]) -> Iterator[_Ranked]:
+    def _matches(
+        self, index: NameIndex, query: ListQuery, candidates: Iterable[tuple[int, int]]
+    ) -> Iterator[_Ranked]:
+        """Candidates in scope and matching, with what orders them (the same keys as PostgreSQL)."""
         needle, needle_words = query.needle, query.needle_words
         canon_first = query.continuity == "all"
-        for position in positions:
+        for position, shared in candidates:
             entry = index.entries[position]
             if not self._in_scope(entry, query):
                 continue
-            match_tier, closeness = _tier(index.names[position], entry, needle, needle_words)
+            match_tier, closeness = _tier(index, position, shared, needle, needle_words)
             if match_tier is None or not self._passes_filters(entry, query):
                 continue
             yield _Ranked(
@@ -226,6 +220,11 @@ class FileCache:
                 self._loaded_stamp = stamp
             return self._names
 
+    def delete_articles(self, page_ids: Iterable[int]) -> None:
+        """Remove the files of pages the source no longer has; the caller rewrites the index."""
+        for page_id in page_ids:
+            article_path(self.root, page_id).unlink(missing_ok=True)
+
 
 @dataclass(order=True, slots=True)
 class _Ranked:
@@ -238,17 +237,14 @@ class _Ranked:
     score: float | None = field(compare=False)
 
 
-def _tier(names: str, entry: IndexEntry, needle: str, needle_words: list[str]) -> tuple[int | None, float]:
-    """The match tier of one article and, for typo matches, how close it came (as PostgreSQL would)."""
+def _tier(
+    index: NameIndex, position: int, shared: int, needle: str, words: list[str]
+) -> tuple[int | None, float]:
+    """The match tier of one article and, for typo matches, how close it came."""
     if not needle:
         return 0, 0.0
-    match_tier = tier(names, needle, needle_words)
+    match_tier = tier(index.names[position], needle, words)
     if match_tier is not None:
         return match_tier, 1.0
-    if len(needle) < TRIGRAM_MIN_LENGTH:
-        return None, 0.0
-    closeness = max(similarity(entry.search_title, needle), word_similarity(needle, names))
-    loose = similarity(names, needle) >= SIMILARITY_THRESHOLD
-    if loose or closeness >= WORD_SIMILARITY_THRESHOLD:
-        return FUZZY, closeness
-    return None, 0.0
+    closeness = index.closeness(position, needle, shared) if len(needle) >= TRIGRAM_MIN_LENGTH else None
+    return (FUZZY, closeness) if closeness is not None else (None, 0.0)

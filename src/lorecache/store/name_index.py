@@ -12,7 +12,16 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from lorecache.search import SIMILARITY_THRESHOLD, TRIGRAM_MIN_LENGTH, joined, names_of, trigrams
+from lorecache.search import (
+    SIMILARITY_THRESHOLD,
+    TRIGRAM_MIN_LENGTH,
+    WORD_SIMILARITY_THRESHOLD,
+    joined,
+    names_of,
+    similarity,
+    trigrams,
+    word_similarity,
+)
 from lorecache.store.index_entry import IndexEntry
 from lorecache.text import fold
 
@@ -24,12 +33,15 @@ class NameIndex:
         self.names: list[str] = []
         self.by_name: dict[str, list[int]] = {}
         self.postings: dict[str, array] = {}
+        self.gram_counts = array("i")
         for position, entry in enumerate(entries):
             names = names_of(entry.title, entry.aliases, legends_suffix)
             self.names.append(joined(names))
             for name in names:
                 self.by_name.setdefault(name, []).append(position)
-            for gram in trigrams(" ".join(names)):
+            grams = trigrams(" ".join(names))
+            self.gram_counts.append(len(grams))
+            for gram in grams:
                 self.postings.setdefault(gram, array("i")).append(position)
         self.sorted_names = sorted(
             (name, position) for name, positions in self.by_name.items() for position in positions
@@ -44,17 +56,37 @@ class NameIndex:
             counts["articles"] += 1
             counts["canon"] += entry.is_canon
 
-    def candidates(self, needle: str) -> Iterator[int]:
-        """Positions that could match `needle` in any tier; a superset, the caller ranks them."""
+    def candidates(self, needle: str) -> dict[int, int]:
+        """Positions that could match `needle` in any tier, with the trigrams each shares with it.
+
+        A superset: the caller ranks them. Short needles have no useful trigrams, so they get the
+        articles with a name starting with them.
+        """
         if len(needle) < TRIGRAM_MIN_LENGTH:
-            yield from self._prefixed(needle)
-            return
+            return dict.fromkeys(self._prefixed(needle), 0)
         grams = trigrams(needle)
         shared: Counter[int] = Counter()
         for gram in grams:
             shared.update(self.postings.get(gram, ()))
         least = max(1, math.floor(SIMILARITY_THRESHOLD * len(grams)))
-        yield from (position for position, count in shared.items() if count >= least)
+        return {position: count for position, count in shared.items() if count >= least}
+
+    def closeness(self, position: int, needle: str, shared: int) -> float | None:
+        """How near a typo match comes, or None when pg_trgm would not call it a match at all:
+        similarity to all the names of at least 0.3, or word similarity of at least 0.6."""
+        needle_grams = len(trigrams(needle))
+        if not needle_grams:
+            return None
+        loose = shared / (needle_grams + self.gram_counts[position] - shared)
+        reachable = shared / needle_grams >= WORD_SIMILARITY_THRESHOLD
+        if loose < SIMILARITY_THRESHOLD and not reachable:
+            return None
+        closeness = similarity(self.entries[position].search_title, needle)
+        if reachable:
+            closeness = max(closeness, word_similarity(needle, self.names[position]))
+        if loose >= SIMILARITY_THRESHOLD or closeness >= WORD_SIMILARITY_THRESHOLD:
+            return closeness
+        return None
 
     def by_rank(self, categories: tuple[str, ...]) -> Iterable[int]:
         """Positions in browse order (most linked first), only of `categories` when given."""
