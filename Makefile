@@ -16,11 +16,13 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
+	scripts/ensure-mediawiki
 	$(VENV)/bin/pytest
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/ingest.py
 	$(VENV)/bin/python bench/api_latency.py
+	$(VENV)/bin/python -m bench.scrape
 
 clean:
 	rm -rf $(VENV) .lorecache

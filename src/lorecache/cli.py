@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -15,10 +17,14 @@ from rich.table import Table
 from lorecache.config import Settings, get_settings
 from lorecache.prefetch import Prefetch
 from lorecache.progress import Progress as RunProgress
+from lorecache.sources import SourceError
 from lorecache.sources.dump import DumpSource
+from lorecache.sources.mediawiki import MediaWikiSource
 from lorecache.store import database
 from lorecache.store.files import FileCache
 from lorecache.store.postgres import PostgresStore
+from lorecache.sync import parse_since
+from lorecache.universes import load
 
 app = typer.Typer(help="Lorecache: a fan wiki's lore in PostgreSQL and on disk, served as JSON.")
 db_app = typer.Typer(help="The PostgreSQL schema (Alembic migrations).")
@@ -47,6 +53,9 @@ def serve(
         str | None,
         typer.Option(help="Dump to prefetch (default: LORECACHE_SOURCE, else the bundled sample)."),
     ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="API processes; one of them runs the prefetch, the others report it.")
+    ] = 1,
 ) -> None:
     """Serve the API at once and prefetch the source in the background."""
     import uvicorn
@@ -57,7 +66,20 @@ def serve(
     if source:
         settings = settings.model_copy(update={"source": source})
     console.print(f"Lorecache on http://{host}:{port} (docs at /docs); prefetch runs in the background")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return
+    _export_for_workers(settings)
+    factory = "lorecache.api.app:create_app"
+    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+def _export_for_workers(settings: Settings) -> None:
+    """Worker processes build their app from the environment. PostgreSQL is resolved here, once, so
+    they all share one server, an embedded one included (it lives as long as this process)."""
+    os.environ["DATABASE_URL"] = database.resolve_url(settings)
+    if settings.source:
+        os.environ["LORECACHE_SOURCE"] = settings.source
 
 
 def _url(settings: Settings) -> str:
@@ -105,6 +127,8 @@ def _bar():
         tasks: dict[str, int] = {}
 
         def on_progress(progress: RunProgress) -> None:
+            if progress.finished_at is not None:
+                return
             if progress.stage not in tasks:
                 tasks[progress.stage] = bar.add_task(progress.stage, total=progress.articles_total or None)
             bar.update(tasks[progress.stage], completed=progress.articles_processed)
@@ -151,6 +175,46 @@ def ingest_dump(
         raise typer.Exit(2)
     with _prefetch(get_settings()) as job:
         progress = job.run(DumpSource(path), force=force)
+    _report(progress)
+
+
+@ingest_app.command("wiki")
+def ingest_wiki(
+    api_url: Annotated[
+        str, typer.Argument(help="The wiki's api.php, e.g. https://starwars.fandom.com/api.php.")
+    ],
+    since: Annotated[
+        str,
+        typer.Option(
+            help="last: what changed since the last sync (every page the first time); full; or "
+            "an ISO timestamp."
+        ),
+    ] = "last",
+    category: Annotated[
+        list[str] | None,
+        typer.Option(help="A category whose members to mirror (repeatable; default: the universe's)."),
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(help="Requests per second at most (default: the universe's; ask the wiki first)."),
+    ] = None,
+) -> None:
+    """Mirror a live wiki through its MediaWiki API: politely, resumably, then incrementally."""
+    settings = get_settings()
+    try:
+        moment = parse_since(since)
+        universe = load(settings.universe)
+        rules = universe.scrape
+        if category:
+            rules = replace(rules, categories=tuple(category))
+        if rate is not None:
+            rules = replace(rules, rate_per_second=rate)
+        source = MediaWikiSource(api_url, universe, settings.contact, rules)
+    except (ValueError, SourceError) as error:
+        console.print(f"[red]{error}")
+        raise typer.Exit(2) from None
+    with _prefetch(settings) as job:
+        progress = job.run(source, since=moment)
     _report(progress)
 
 

@@ -7,7 +7,7 @@ keeps the two in step).
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,7 +33,8 @@ class Settings(BaseSettings):
     source: str | None = Field(
         default=None,
         validation_alias="LORECACHE_SOURCE",
-        description="What `serve` prefetches from: a dump path. Unset: the bundled 1,000-page sample.",
+        description="What `serve` prefetches from: a dump path or a wiki's api.php URL. Unset: the "
+        "bundled 1,000-page sample.",
     )
     statement_timeout_ms: int = Field(
         default=2000,
@@ -50,16 +51,38 @@ class Settings(BaseSettings):
         validation_alias="LORECACHE_WORKERS",
         description="Parser processes for ingests; 0 means one per CPU core.",
     )
+    contact: str | None = Field(
+        default=None,
+        validation_alias="LORECACHE_CONTACT",
+        description="How the wiki's operators reach whoever runs the scraper (an e-mail or a URL), sent in "
+        "the User-Agent. Fandom and Wikimedia refuse anonymous clients, so `ingest wiki` will not start "
+        "without it.",
+    )
     db_retry_seconds: float = Field(
         default=2.0,
         validation_alias="LORECACHE_DB_RETRY_SECONDS",
         description="After a PostgreSQL failure, how long the API answers from the file cache before "
         "trying PostgreSQL again.",
     )
+    admin_token: SecretStr | None = Field(
+        default=None,
+        validation_alias="LORECACHE_ADMIN_TOKEN",
+        description="Bearer token for the admin routes (`POST /prefetch`). Unset: those routes answer 403.",
+    )
+    cors_origins: str = Field(
+        default="",
+        validation_alias="LORECACHE_CORS_ORIGINS",
+        description="Comma-separated origins browsers may call the API from (`*` for any). Unset: no "
+        "CORS headers, so only same-origin pages can read answers.",
+    )
 
     @property
     def universe_dir(self) -> Path:
         return self.data_dir / self.universe
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
 
 @lru_cache

@@ -3,7 +3,8 @@
 Stage 1 (`categorizing`) parses the source into the file cache; stage 1.5 (`writing_to_postgresql`)
 copies the file cache into PostgreSQL. PostgreSQL is always filled from the file cache, so the two
 never disagree and `migrate-cache` is stage 1.5 on its own. One run at a time per universe, across
-processes and hosts (an advisory lock); a source already ingested is skipped unless forced.
+processes and hosts (an advisory lock); a source already ingested is skipped unless forced. A live
+wiki is synced instead (sync.py): resumable full passes, then only what changed.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -19,9 +22,11 @@ from lorecache.categorize import BatchResult, Categorized, categorize, merge_fie
 from lorecache.load import load
 from lorecache.progress import Progress
 from lorecache.sources import Source, SourceError
+from lorecache.sources.mediawiki import MediaWikiSource
 from lorecache.store import runs
 from lorecache.store.files import FileCache, IndexEntry
 from lorecache.store.postgres import PostgresStore
+from lorecache.sync import WikiSync
 
 log = logging.getLogger(__name__)
 
@@ -44,22 +49,27 @@ class Prefetch:
         self.store = PostgresStore(engine, universe)
         self.workers = workers
         self.progress = Progress()
+        self.checkpoint: dict[str, Any] = {}
         self._on_progress = on_progress or (lambda progress: None)
         self._log: runs.RunLog | None = None
         self._last_report = 0.0
 
-    def run(self, source: Source, *, force: bool = False) -> Progress:
-        """Ingest `source`; failures end in `progress` (stage `failed`) and the log row, not as raises."""
+    def run(self, source: Source, *, force: bool = False, since: str | datetime = "last") -> Progress:
+        """Ingest `source`; failures end in `progress` (stage `failed`) and the log row, not as raises.
+
+        `since` applies to a wiki: `last` (the sync after the last one), `full`, or a moment.
+        """
         self.progress.begin(source.name)
         try:
             with runs.exclusive_run(self.engine, self.universe) as mine:
                 if not mine:
                     self.progress.end("running_elsewhere")
                     return self.progress
+                self.files.sweep_temporaries()
                 if not force and self._already_done(source):
                     self.progress.end("skipped")
                     return self.progress
-                self._run_logged(source)
+                self._run_logged(source, since)
         except (OperationalError, InterfaceError) as error:
             self._fail_without_database(source, error)
         return self.progress
@@ -75,9 +85,12 @@ class Prefetch:
             self._guarded(lambda: self._write_postgres(complete=True), {})
         return self.progress
 
-    def _run_logged(self, source: Source) -> None:
+    def _run_logged(self, source: Source, since: str | datetime) -> None:
         self._log = runs.RunLog(self.engine, self.universe, source.name, "categorizing")
-        self._guarded(lambda: self._stages(source), {"fingerprint": source.fingerprint()})
+        if isinstance(source, MediaWikiSource):
+            self._guarded(WikiSync(self, source, since).run, {})
+        else:
+            self._guarded(lambda: self._stages(source), {"fingerprint": source.fingerprint()})
 
     def _guarded(self, work: Callable[[], None], checkpoint: dict) -> None:
         """Run `work`, ending the log row `completed` or `failed` with the error."""
@@ -182,7 +195,7 @@ class Prefetch:
             processed=self.progress.articles_processed,
             created=self.progress.articles_created,
             updated=self.progress.articles_updated,
-            checkpoint={"progress": self.progress.as_dict(), **(checkpoint or {})},
+            checkpoint={"progress": self.progress.as_dict(), **self.checkpoint, **(checkpoint or {})},
         )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from lorecache.config import Settings
 from lorecache.prefetch import Prefetch
 from lorecache.progress import Progress
-from lorecache.sources import open_source
+from lorecache.sources import SourceError, open_source
 from lorecache.store import database, runs
 from lorecache.store.files import FileCache
 from lorecache.store.hybrid import HybridStore
@@ -34,6 +34,10 @@ def bundled_sample() -> Path:
     return Path(str(resources.files("lorecache") / "data" / SAMPLE_NAME))
 
 
+class DatabaseUnavailable(RuntimeError):
+    """A prefetch needs PostgreSQL, which is not (yet) up."""
+
+
 class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -42,12 +46,33 @@ class Runtime:
         self.store = HybridStore(None, self.files, retry_seconds=settings.db_retry_seconds)
         self.progress = Progress()
         self.engine: Engine | None = None
+        self._url: str | None = None
         self._thread: threading.Thread | None = None
+        self._starting = threading.Lock()
 
     def start(self, *, prefetch: bool = True) -> None:
         """Bring up PostgreSQL, migrate, then prefetch, all off the request path."""
         self._thread = threading.Thread(target=self._bring_up, args=(prefetch,), name="prefetch", daemon=True)
         self._thread.start()
+
+    def refresh(self, *, force: bool) -> bool:
+        """Prefetch the source again in the background; False when a prefetch already runs here.
+
+        A run held by another process is not waited for: this one ends `running_elsewhere`, and the
+        status then reports the other's progress.
+        """
+        if self._url is None:
+            raise DatabaseUnavailable("PostgreSQL is not up yet; the prefetch starts once it is")
+        with self._starting:
+            if self._thread is not None and self._thread.is_alive():
+                return False
+            self.progress = Progress()
+            self.progress.begin(self._source())
+            self._thread = threading.Thread(
+                target=self._prefetch, args=(self._url, self._source(), force), name="prefetch", daemon=True
+            )
+            self._thread.start()
+        return True
 
     def wait(self, timeout: float | None = None) -> None:
         if self._thread:
@@ -69,9 +94,12 @@ class Runtime:
                 return {"is_complete": row["status"] == "completed", "progress": progress}
         return {"is_complete": self.progress.is_complete, "progress": self.progress.as_dict()}
 
+    def _source(self) -> str:
+        return self.settings.source or str(bundled_sample())
+
     def _bring_up(self, prefetch: bool) -> None:
-        source = Path(self.settings.source) if self.settings.source else bundled_sample()
-        self.progress.begin(str(source))
+        source = self._source()
+        self.progress.begin(source)
         self.progress.enter("starting_database")
         try:
             url = database.resolve_url(self.settings)
@@ -79,18 +107,27 @@ class Runtime:
         except Exception as error:
             log.exception("PostgreSQL could not be started or migrated; serving from the file cache")
             self.progress.end("failed", f"PostgreSQL unavailable: {error}")
+            self.files.entries()
             return
         self.engine = database.make_engine(url, statement_timeout_ms=self.settings.statement_timeout_ms)
         self.store.postgres = PostgresStore(self.engine, self.universe.name)
+        self._url = url
         if prefetch:
             self._prefetch(url, source)
+        self.files.entries()  # builds the fallback's name index now, not during an outage
 
-    def _prefetch(self, url: str, source: Path) -> None:
+    def _prefetch(self, url: str, spec: str, force: bool = False) -> None:
+        try:
+            source = open_source(spec, self.settings)
+        except SourceError as error:
+            log.error("cannot prefetch %s: %s", spec, error)
+            self.progress.end("failed", str(error))
+            return
         ingest_engine = database.make_engine(url, pool_size=2)
         try:
             job = Prefetch(ingest_engine, self.files, self.universe.name, workers=self.settings.workers)
             self.progress = job.progress
-            job.run(open_source(source))
+            job.run(source, force=force)
             log.info("prefetch %s: %s", job.progress.stage, job.progress.error or "ok")
         finally:
             ingest_engine.dispose()

@@ -2,25 +2,28 @@
 
 A query is folded (case, accents, punctuation gone) and matched against an article's names — its title,
 its title without the Legends suffix, its aliases — in tiers: exact, prefix, every word somewhere,
-then typo-tolerant trigram similarity (pg_trgm's measure), then full text over summary and infobox.
+then typos (trigram similarity, or edit distance for short names), then every word inside some word,
+then full text over summary and infobox.
 Within a tier the more linked article wins, and the canon one before its Legends twin.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 
 from lorecache.text import fold
 
 SEPARATOR = "|"
-EXACT, PREFIX, WORDS, FUZZY, FULLTEXT = range(5)
-TIER_SCORES = {EXACT: 1.0, PREFIX: 0.9, WORDS: 0.8}
+EXACT, PREFIX, WORDS, FUZZY, SUBSTRING, FULLTEXT = range(6)
+TIER_SCORES = {EXACT: 1.0, PREFIX: 0.9, WORDS: 0.8, SUBSTRING: 0.3}
 FUZZY_WEIGHT = 0.7
 FULLTEXT_WEIGHT = 0.5
 SIMILARITY_THRESHOLD = 0.3
-WORD_SIMILARITY_THRESHOLD = 0.6
+WORD_SIMILARITY_THRESHOLD = 0.5
 TRIGRAM_MIN_LENGTH = 3
+EDIT_MAX_LENGTH = 20
 MAX_WORDS = 8
 
 _WORD = re.compile(r"[^\W_]+")
@@ -42,14 +45,57 @@ def words(needle: str) -> list[str]:
 
 
 def tier(names: str, needle: str, needle_words: list[str]) -> int | None:
-    """EXACT, PREFIX or WORDS for `names` (a `joined` string), None when none of them applies."""
+    """EXACT, PREFIX or WORDS (each word begins a word of a name, any order) for `names` (a `joined`
+    string); None when none applies — typos and SUBSTRING are decided after."""
     if f"{SEPARATOR}{needle}{SEPARATOR}" in names:
         return EXACT
     if f"{SEPARATOR}{needle}" in names:
         return PREFIX
-    if needle_words and all(word in names for word in needle_words):
+    if needle_words and all(f" {word}" in names or f"{SEPARATOR}{word}" in names for word in needle_words):
         return WORDS
     return None
+
+
+def contains_words(names: str, needle_words: list[str]) -> bool:
+    """Every word somewhere, even inside a word: the weakest name match, below typos."""
+    return bool(needle_words) and all(word in names for word in needle_words)
+
+
+def edit_budget(needle: str) -> int:
+    """Typos forgiven by edit distance: one in a short name, two in a longer one; none past
+    EDIT_MAX_LENGTH, where trigrams already tolerate typos well."""
+    if len(needle) > EDIT_MAX_LENGTH or len(needle) < TRIGRAM_MIN_LENGTH:
+        return 0
+    return 1 if len(needle) <= 4 else 2
+
+
+def edit_closeness(title: str, needle: str) -> float:
+    """1 - distance / length for titles within the edit budget that share the first letter and a
+    near length (users rarely mistype the first letter; PostgreSQL's index relies on it); else 0."""
+    budget = edit_budget(needle)
+    if not budget or not title or title[0] != needle[0] or abs(len(title) - len(needle)) > budget:
+        return 0.0
+    distance = levenshtein(title, needle, budget)
+    return 1 - distance / max(len(title), len(needle)) if distance <= budget else 0.0
+
+
+def levenshtein(left: str, right: str, budget: int) -> int:
+    """Edit distance, or budget + 1 as soon as it is sure to exceed `budget` (fuzzystrmatch's
+    levenshtein_less_equal)."""
+    previous = list(range(len(right) + 1))
+    for i, a in enumerate(left, 1):
+        current = [i]
+        for j, b in enumerate(right, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
+        if min(current) > budget:
+            return budget + 1
+        previous = current
+    return min(previous[-1], budget + 1)
+
+
+def closeness_bucket(closeness: float) -> float:
+    """Typo matches within a tenth of each other count as equal, so importance decides between them."""
+    return math.floor(closeness * 10) / 10
 
 
 def score(match_tier: int, similarity: float) -> float:
@@ -74,8 +120,8 @@ def similarity(left: str, right: str) -> float:
 
 
 def word_similarity(needle: str, text: str) -> float:
-    """How well `needle` matches some run of consecutive words of `text` (pg_trgm's word_similarity,
-    measured on whole-word runs, which is what matters for names)."""
+    """How well `needle` matches some run of whole consecutive words of `text` (pg_trgm's
+    strict_word_similarity)."""
     needle_grams = trigrams(needle)
     if not needle_grams:
         return 0.0

@@ -127,8 +127,7 @@ def test_search_route_ranks_and_suggests(client: TestClient) -> None:
     [
         {},
         {"q": ""},
-        {"q": "x" * 10_000},
-        {"q": "!!!"},
+        {"q": "x" * 1_000},
         {"q": "Tato", "category": "dragons"},
         {"q": "a", "limit": 0},
     ],
@@ -137,6 +136,12 @@ def test_bad_searches_are_422(client: TestClient, params: dict) -> None:
     response = client.get("/api/v1/wiki/search", params=params)
     assert response.status_code == 422
     assert response.json()["detail"]
+
+
+def test_a_search_without_letters_or_digits_matches_nothing(client: TestClient) -> None:
+    response = client.get("/api/v1/wiki/search", params={"q": "!!!"})
+    assert response.status_code == 200
+    assert response.json() == {"query": "!!!", "results": [], "has_more": False, "did_you_mean": None}
 
 
 def test_article_route_resolves_continuity(client: TestClient) -> None:

@@ -6,41 +6,27 @@ directory, the bundled sample is prefetched, and the process is stopped by its o
 
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.processes import free_port, postmaster_pid, start_cli, wait_for
+
 pytestmark = pytest.mark.embedded
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_serve_on_the_embedded_postgres_with_the_bundled_sample(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     environment["LORECACHE_DATA_DIR"] = str(tmp_path / "data")
     log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "lorecache.cli", "serve", "--port", str(port)],
-        env=environment,
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    server = start_cli(["serve", "--port", str(port)], environment, log, cwd=tmp_path)
     base = f"http://127.0.0.1:{port}"
     try:
-        first_answer = _wait_for(lambda: httpx.get(f"{base}/prefetch/status", timeout=1).json(), seconds=15)
+        first_answer = wait_for(lambda: httpx.get(f"{base}/prefetch/status", timeout=1).json(), seconds=15)
         assert "progress" in first_answer
-        _wait_for(lambda: httpx.get(f"{base}/prefetch/status").json()["is_complete"] or None, seconds=60)
+        wait_for(lambda: httpx.get(f"{base}/prefetch/status").json()["is_complete"] or None, seconds=60)
 
         planets = httpx.get(f"{base}/api/v1/wiki/locations/planets", params={"limit": 5})
         assert planets.headers["X-Served-From"] == "postgres"
@@ -57,26 +43,12 @@ def test_serve_on_the_embedded_postgres_with_the_bundled_sample(tmp_path: Path) 
     assert not _postgres_running(tmp_path / "data" / "postgres"), "embedded PostgreSQL outlived the service"
 
 
-def _wait_for(probe, seconds: float):
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            value = probe()
-            if value:
-                return value
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "server did not answer in time"
-        time.sleep(0.2)
-
-
 def _postgres_running(pgdata: Path) -> bool:
     pid_file = pgdata / "postmaster.pid"
     if not pid_file.exists():
         return False
-    pid = int(pid_file.read_text().split()[0])
     try:
-        os.kill(pid, 0)
+        os.kill(postmaster_pid(pgdata), 0)
     except ProcessLookupError:
         return False
     return True

@@ -1,13 +1,20 @@
-"""The application factory: one Runtime per process, started with the app and stopped with it."""
+"""The application factory: one Runtime per process, started with the app and stopped with it.
+
+`lorecache serve --workers N` imports `create_app` by name in each worker process (uvicorn's factory
+mode), so every worker reads its settings from the environment.
+"""
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from lorecache import __version__
 from lorecache.api import routes
+from lorecache.api.limits import RequestLimits
 from lorecache.config import Settings, get_settings
 from lorecache.runtime import Runtime
 
@@ -33,6 +40,35 @@ def create_app(settings: Settings | None = None, *, prefetch: bool = True) -> Fa
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.add_middleware(RequestLimits)
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization"],
+            expose_headers=["X-Served-From"],
+        )
     app.include_router(routes.service)
     app.include_router(routes.wiki)
+    app.openapi = _schema_naming_categories(app, runtime.universe.categories)  # type: ignore[method-assign]
     return app
+
+
+def _schema_naming_categories(app: FastAPI, categories: list[str]) -> Callable[[], dict[str, Any]]:
+    """The OpenAPI schema, with the universe's categories as the only values of a `category` query
+    parameter (anything else is a 422). The routes serve every universe, so the list is set per app."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            for operation in (op for path in schema["paths"].values() for op in path.values()):
+                for parameter in operation.get("parameters", []):
+                    if parameter["name"] == "category" and parameter["in"] == "query":
+                        described = {k: v for k, v in parameter["schema"].items() if k != "anyOf"}
+                        parameter["schema"] = {**described, "type": "string", "enum": sorted(categories)}
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    return openapi

@@ -3,9 +3,10 @@
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
+from lorecache.api import admin
 from lorecache.api.schemas import (
     ArticleDetail,
     ArticleSummary,
@@ -16,7 +17,7 @@ from lorecache.api.schemas import (
     PrefetchStatus,
     SearchResults,
 )
-from lorecache.runtime import Runtime
+from lorecache.runtime import DatabaseUnavailable, Runtime
 from lorecache.store.query import Continuity, ListQuery
 
 service = APIRouter(tags=["service"])
@@ -45,9 +46,11 @@ def _runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def _json(content: Any, served_from: str | None = None) -> Response:
+def _json(content: Any, served_from: str | None = None, status_code: int = 200) -> Response:
     headers = {"X-Served-From": served_from} if served_from else None
-    return Response(orjson.dumps(content), media_type="application/json", headers=headers)
+    return Response(
+        orjson.dumps(content), status_code=status_code, media_type="application/json", headers=headers
+    )
 
 
 def _invalid(parameter: str, message: str) -> RequestValidationError:
@@ -62,6 +65,32 @@ def health(request: Request) -> Response:
 @service.get("/prefetch/status", response_model=PrefetchStatus)
 def prefetch_status(request: Request) -> Response:
     return _json(_runtime(request).prefetch_status())
+
+
+@service.post(
+    "/prefetch",
+    status_code=202,
+    response_model=PrefetchStatus,
+    dependencies=[Depends(admin.require_admin)],
+    tags=["admin"],
+    responses={
+        **admin.RESPONSES,
+        409: {"model": PrefetchStatus, "description": "A prefetch already runs in this process"},
+        503: {"model": ErrorBody, "description": "PostgreSQL is not up yet"},
+    },
+)
+def start_prefetch(
+    request: Request,
+    force: Annotated[bool, Query(description="Ingest again even if this source is in already.")] = False,
+) -> Response:
+    """Start a prefetch of the configured source in the background (admin token required); follow it at
+    `/prefetch/status`. One runs at a time across every process sharing the database."""
+    runtime = _runtime(request)
+    try:
+        started = runtime.refresh(force=force)
+    except DatabaseUnavailable as error:
+        raise HTTPException(503, str(error)) from None
+    return _json(runtime.prefetch_status(), status_code=202 if started else 409)
 
 
 def _known(category: str, allowed: list[str]) -> None:
@@ -153,7 +182,14 @@ def canon_category(
 @wiki.get("/search", response_model=SearchResults)
 def search(
     request: Request,
-    q: Annotated[str, Query(min_length=1, max_length=200, description="What to look for.")],
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="What to look for; without a letter or digit it matches nothing.",
+        ),
+    ],
     category: Annotated[str | None, Query(description="Only this category.")] = None,
     canon: Annotated[bool | None, Query(description="true: canon only; false: Legends only.")] = None,
     limit: Limit = 20,
@@ -172,7 +208,7 @@ def search(
         offset=offset,
     )
     if not query.needle:
-        raise _invalid("q", "the query needs at least one letter or digit")
+        return _json({"query": q, "results": [], "has_more": False, "did_you_mean": None})
     page, served_from = runtime.store.read(lambda store: store.search(query))
     body = {"query": q, "results": page.rows, "has_more": page.has_more, "did_you_mean": page.did_you_mean}
     return _json(body, served_from)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from lorecache.article import RawPage
+from lorecache.config import Settings, get_settings
 
 
 class SourceError(Exception):
@@ -30,8 +31,14 @@ class Source(Protocol):
     def pages(self) -> Iterator[RawPage]: ...
 
 
-def open_source(spec: str | Path) -> Source:
-    """A dump path, as a Source."""
+def open_source(spec: str | Path, settings: Settings | None = None) -> Source:
+    """A wiki's `http(s)://…/api.php` or a dump path, as a Source; a wiki needs `settings.contact`."""
+    if isinstance(spec, str) and spec.startswith(("http://", "https://")):
+        from lorecache.sources.mediawiki import MediaWikiSource
+        from lorecache.universes import load
+
+        settings = settings or get_settings()
+        return MediaWikiSource(spec, load(settings.universe), settings.contact)
     from lorecache.sources.dump import DumpSource
 
     return DumpSource(Path(spec))

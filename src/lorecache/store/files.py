@@ -7,6 +7,7 @@ reads the index and then only the files of the page it returns.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import threading
@@ -19,11 +20,22 @@ from typing import Any
 import orjson
 
 from lorecache.article import Article
-from lorecache.search import FUZZY, TRIGRAM_MIN_LENGTH, infobox_terms, score, tier
+from lorecache.search import (
+    FUZZY,
+    SUBSTRING,
+    TRIGRAM_MIN_LENGTH,
+    closeness_bucket,
+    contains_words,
+    infobox_terms,
+    score,
+    tier,
+)
 from lorecache.store.index_entry import IndexEntry
 from lorecache.store.name_index import NameIndex
 from lorecache.store.query import Continuity, ListQuery, SearchPage, listing
 from lorecache.universes import load
+
+log = logging.getLogger(__name__)
 
 INDEX_NAME = "index.json"
 FIELDS_NAME = "fields.json"
@@ -49,6 +61,17 @@ def write_atomically(path: Path, payload: bytes) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def _writer_alive(temporary: Path) -> bool:
+    """Whether the process named in a temporary's name (`.name.pid.thread.tmp`) still runs here."""
+    try:
+        os.kill(int(temporary.name.split(".")[-3]), 0)
+    except PermissionError:
+        return True
+    except (ValueError, IndexError, ProcessLookupError):
+        return False
+    return True
 
 
 def article_path(root: Path, page_id: int) -> Path:
@@ -96,6 +119,22 @@ class FileCache:
         """Fields first: a reader that sees the new index also sees the fields it may filter on."""
         write_atomically(self.fields_path, orjson.dumps({c: sorted(f) for c, f in sorted(fields.items())}))
         write_atomically(self.index_path, orjson.dumps([entry.as_row() for entry in entries]))
+
+    def sweep_temporaries(self) -> int:
+        """Delete the temporaries of writers killed mid-write; those of live writers stay.
+
+        A killed writer never reaches its rename, so readers never saw its file; only the disk does.
+        """
+        stale = [
+            temporary
+            for temporary in (*self.root.glob(".*.tmp"), *self.root.glob("articles/*/.*.tmp"))
+            if not _writer_alive(temporary)
+        ]
+        for temporary in stale:
+            temporary.unlink(missing_ok=True)
+        if stale:
+            log.warning("removed %d temporary files left by killed writers under %s", len(stale), self.root)
+        return len(stale)
 
     def fields(self) -> dict[str, set[str]]:
         """Infobox field names per category, for validating filters."""
@@ -184,7 +223,7 @@ class FileCache:
                 continue
             yield _Ranked(
                 tier=match_tier,
-                order=-closeness if match_tier == FUZZY else 0.0,
+                order=-closeness_bucket(closeness) if match_tier == FUZZY else 0.0,
                 legends=canon_first and not entry.is_canon,
                 importance=-entry.importance,
                 title=entry.title,
@@ -243,8 +282,11 @@ def _tier(
     """The match tier of one article and, for typo matches, how close it came."""
     if not needle:
         return 0, 0.0
-    match_tier = tier(index.names[position], needle, words)
+    names = index.names[position]
+    match_tier = tier(names, needle, words)
     if match_tier is not None:
         return match_tier, 1.0
     closeness = index.closeness(position, needle, shared) if len(needle) >= TRIGRAM_MIN_LENGTH else None
-    return (FUZZY, closeness) if closeness is not None else (None, 0.0)
+    if closeness is not None:
+        return FUZZY, closeness
+    return (SUBSTRING, 1.0) if contains_words(names, words) else (None, 0.0)

@@ -16,6 +16,7 @@ from lorecache.search import (
     SIMILARITY_THRESHOLD,
     TRIGRAM_MIN_LENGTH,
     WORD_SIMILARITY_THRESHOLD,
+    edit_closeness,
     joined,
     names_of,
     similarity,
@@ -72,19 +73,20 @@ class NameIndex:
         return {position: count for position, count in shared.items() if count >= least}
 
     def closeness(self, position: int, needle: str, shared: int) -> float | None:
-        """How near a typo match comes, or None when pg_trgm would not call it a match at all:
-        similarity to all the names of at least 0.3, or word similarity of at least 0.6."""
+        """How near a typo match comes, or None when PostgreSQL would not call it a match: similarity
+        to all the names of at least 0.3, strict word similarity of at least 0.5, or a title within
+        the edit budget."""
         needle_grams = len(trigrams(needle))
-        if not needle_grams:
+        title = self.entries[position].search_title
+        loose = shared / (needle_grams + self.gram_counts[position] - shared) if needle_grams else 0.0
+        reachable = needle_grams and shared / needle_grams >= WORD_SIMILARITY_THRESHOLD
+        edit = edit_closeness(title, needle)
+        if loose < SIMILARITY_THRESHOLD and not reachable and not edit:
             return None
-        loose = shared / (needle_grams + self.gram_counts[position] - shared)
-        reachable = shared / needle_grams >= WORD_SIMILARITY_THRESHOLD
-        if loose < SIMILARITY_THRESHOLD and not reachable:
-            return None
-        closeness = similarity(self.entries[position].search_title, needle)
+        closeness = max(similarity(title, needle), edit)
         if reachable:
             closeness = max(closeness, word_similarity(needle, self.names[position]))
-        if loose >= SIMILARITY_THRESHOLD or closeness >= WORD_SIMILARITY_THRESHOLD:
+        if loose >= SIMILARITY_THRESHOLD or edit or closeness >= WORD_SIMILARITY_THRESHOLD:
             return closeness
         return None
 

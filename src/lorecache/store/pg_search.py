@@ -9,7 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lorecache.search import EXACT, FULLTEXT, FUZZY, PREFIX, SEPARATOR, TRIGRAM_MIN_LENGTH, WORDS
+from lorecache.search import (
+    EXACT,
+    FULLTEXT,
+    FUZZY,
+    PREFIX,
+    SEPARATOR,
+    SUBSTRING,
+    TRIGRAM_MIN_LENGTH,
+    WORDS,
+    edit_budget,
+)
 from lorecache.store.query import SUMMARY_FIELDS, ListQuery
 
 COLUMNS = ", ".join(("id", *SUMMARY_FIELDS))
@@ -67,30 +77,54 @@ def by_name(query: ListQuery, universe: str, window: int) -> tuple[str, dict[str
         "prefix": f"%{SEPARATOR}{escaped}%",
         "window": window,
     }
-    word_tests = []
+    inside, starting = [], []
     for number, word in enumerate(query.needle_words):
-        statement.params[f"word{number}"] = f"%{like_escape(word)}%"
-        word_tests.append(f"search_names LIKE :word{number} ESCAPE '\\'")
-    all_words = " AND ".join(word_tests) or "false"
+        statement.params |= {
+            f"word{number}": f"%{like_escape(word)}%",
+            f"name_start{number}": f"%{SEPARATOR}{like_escape(word)}%",
+            f"word_start{number}": f"% {like_escape(word)}%",
+        }
+        inside.append(f"search_names LIKE :word{number} ESCAPE '\\'")
+        starting.append(
+            f"(search_names LIKE :name_start{number} ESCAPE '\\' "
+            f"OR search_names LIKE :word_start{number} ESCAPE '\\')"
+        )
+    all_words = " AND ".join(inside) or "false"
+    words_begin = " AND ".join(starting) or "false"
+    budget = edit_budget(needle)
+    statement.params |= {"first": needle[:1], "budget": budget, "shortest": len(needle) - budget}
+    statement.params["longest"] = len(needle) + budget
+    near = (
+        "(left(search_title, 1) = :first AND length(search_title) BETWEEN :shortest AND :longest "
+        "AND levenshtein_less_equal(search_title, :needle, :budget) <= :budget)"
+    )
+    typo = "search_names % :needle OR :needle <<% search_names" + (f" OR {near}" if budget else "")
     if len(needle) < TRIGRAM_MIN_LENGTH:
         statement.params["title_prefix"] = f"{escaped}%"
         statement.conditions.append("search_title LIKE :title_prefix ESCAPE '\\'")
     else:
-        statement.conditions.append(f"(({all_words}) OR search_names % :needle OR :needle <% search_names)")
+        statement.conditions.append(f"(({all_words}) OR {typo})")
+    edit = (
+        f"CASE WHEN {near} THEN 1 - levenshtein_less_equal(search_title, :needle, :budget)::real "
+        "/ greatest(length(search_title), length(:needle)) ELSE 0 END"
+        if budget
+        else "0"
+    )
     canon_first = "is_canon DESC, " if query.continuity == "all" else ""
     sql = f"""
         SELECT {COLUMNS}, tier, similarity FROM (
             SELECT {COLUMNS},
                 CASE WHEN search_names LIKE :exact ESCAPE '\\' THEN {EXACT}
                      WHEN search_names LIKE :prefix ESCAPE '\\' THEN {PREFIX}
-                     WHEN {all_words} THEN {WORDS}
-                     ELSE {FUZZY} END AS tier,
+                     WHEN {words_begin} THEN {WORDS}
+                     WHEN {typo} THEN {FUZZY}
+                     ELSE {SUBSTRING} END AS tier,
                 greatest(
-                    similarity(search_title, :needle), word_similarity(:needle, search_names)
+                    similarity(search_title, :needle), strict_word_similarity(:needle, search_names), {edit}
                 ) AS similarity
             FROM wiki_articles WHERE {statement.where()}
         ) matched
-        ORDER BY tier, CASE WHEN tier = {FUZZY} THEN -similarity ELSE 0 END, {canon_first}
+        ORDER BY tier, CASE WHEN tier = {FUZZY} THEN -floor(similarity * 10) ELSE 0 END, {canon_first}
                  importance DESC, title
         LIMIT :window
     """

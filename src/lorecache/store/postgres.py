@@ -5,7 +5,7 @@ INSERT … ON CONFLICT per batch, so re-running an ingest rewrites nothing that 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -306,6 +306,15 @@ class PostgresStore:
     def ping(self) -> None:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
+
+    def delete_pages(self, page_ids: Iterable[int]) -> int:
+        """Remove pages the source deleted, without touching the rest."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                text("DELETE FROM wiki_articles WHERE universe = :u AND page_id = ANY(:ids)"),
+                {"u": self.universe, "ids": list(page_ids)},
+            )
+        return result.rowcount
 
 
 def _article(universe: str, row: Any) -> Article:

@@ -6,15 +6,19 @@ every process and host that shares the database, and it is released by the serve
 
 from __future__ import annotations
 
+import logging
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
+
+log = logging.getLogger(__name__)
 
 _LOCK_NAMESPACE = 0x10EC
+INTERRUPTED = "interrupted: the process running it stopped before it ended (killed, or PostgreSQL went away)"
 
 
 def _lock_key(universe: str) -> int:
@@ -24,10 +28,16 @@ def _lock_key(universe: str) -> int:
 
 @contextmanager
 def exclusive_run(engine: Engine, universe: str) -> Iterator[bool]:
-    """Yield True when this process holds the universe's run lock, False when another one does."""
+    """Yield True when this process holds the universe's run lock, False when another one does.
+
+    Whoever takes the lock first closes the runs still marked `running`: nobody else can be running
+    them, so their process died without ending them.
+    """
     with engine.connect() as connection:
         key = {"key": _lock_key(universe)}
         acquired = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar_one()
+        if acquired:
+            _close_interrupted(connection, universe)
         connection.commit()
         try:
             yield acquired
@@ -35,6 +45,18 @@ def exclusive_run(engine: Engine, universe: str) -> Iterator[bool]:
             if acquired:
                 connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
                 connection.commit()
+
+
+def _close_interrupted(connection: Connection, universe: str) -> None:
+    closed = connection.execute(
+        text(
+            "UPDATE scraping_logs SET status = 'failed', finished_at = now(), error_message = :message "
+            "WHERE universe = :u AND status = 'running'"
+        ),
+        {"u": universe, "message": INTERRUPTED},
+    ).rowcount
+    if closed:
+        log.warning("%d earlier run(s) of %s never ended; marked failed (%s)", closed, universe, INTERRUPTED)
 
 
 class RunLog:
@@ -95,6 +117,19 @@ def latest(engine: Engine, universe: str, status: str | None = None) -> dict[str
             .first()
         )
     return dict(row) if row else None
+
+
+def earlier(engine: Engine, universe: str, source: str, before_id: int) -> list[dict[str, Any]]:
+    """The runs of one source before run `before_id`, newest first: where a sync resumes or continues."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT * FROM scraping_logs WHERE universe = :u AND source = :source AND id < :before "
+                "ORDER BY id DESC"
+            ),
+            {"u": universe, "source": source, "before": before_id},
+        ).mappings()
+        return [dict(row) for row in rows]
 
 
 def _json(value: Any) -> str:

@@ -54,6 +54,12 @@ class WikiArticle(Base):
             postgresql_ops={"search_title": "text_pattern_ops"},
         ),
         Index("ix_wiki_articles_search_vector", "search_vector", postgresql_using="gin"),
+        Index(
+            "ix_wiki_articles_first_letter_length",
+            "universe",
+            func.left(text("search_title"), 1),
+            func.length(text("search_title")),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

@@ -26,6 +26,26 @@ class CanonRules:
 
 
 @dataclass(frozen=True)
+class ScrapeRules:
+    """How to scrape the live wiki: what to enumerate, and how gently.
+
+    Defaults follow the etiquette Wikimedia and Fandom ask of bots: one request at a time, at most one a
+    second, and back off whenever the wiki says it is busy.
+    """
+
+    categories: tuple[str, ...] = ()
+    rate_per_second: float = 1.0
+    concurrency: int = 1
+    batch_size: int = 50
+    maxlag_seconds: int = 5
+    timeout_seconds: float = 30.0
+    max_attempts: int = 6
+    backoff_seconds: float = 2.0
+    max_wait_seconds: float = 300.0
+    recent_changes_days: int = 90
+
+
+@dataclass(frozen=True)
 class Universe:
     name: str
     display_name: str
@@ -36,6 +56,7 @@ class Universe:
     canon: CanonRules
     category_of_kind: dict[str, str]
     group_of_category: dict[str, str]
+    scrape: ScrapeRules = ScrapeRules()
 
     @property
     def categories(self) -> list[str]:
@@ -88,4 +109,9 @@ def load(name: str) -> Universe:
         ),
         category_of_kind=category_of_kind,
         group_of_category=group_of_category,
+        scrape=_scrape_rules(data.get("scrape", {})),
     )
+
+
+def _scrape_rules(data: dict) -> ScrapeRules:
+    return ScrapeRules(**{**data, "categories": tuple(data.get("categories", ()))})

@@ -1,0 +1,69 @@
+"""Real processes for tests that need a wire or a crash: the CLI as a subprocess on loopback, waiting
+for it to answer, and kills by process id."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, TypeVar
+
+import httpx
+import psutil
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_cli(args: list[str], environment: dict[str, str], log: IO[str]) -> subprocess.Popen:
+    """`lorecache ARGS` in a process of its own, output to `log`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "lorecache.cli", *args],
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def run_cli(args: list[str], environment: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "lorecache.cli", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def wait_for(probe: Callable[[], T | None], seconds: float, interval: float = 0.2) -> T:
+    """The first truthy answer of `probe`; connection errors count as not yet."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            value = probe()
+            if value:
+                return value
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "no answer in time"
+        time.sleep(interval)
+
+
+def kill_hard(pid: int, seconds: float = 30) -> None:
+    """SIGKILL one process and wait until it is gone (reaped, so its pid no longer answers)."""
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not psutil.pid_exists(pid), seconds, interval=0.05)
+
+
+def postmaster_pid(pgdata: Path) -> int:
+    return int((pgdata / "postmaster.pid").read_text().split()[0])
