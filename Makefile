@@ -23,6 +23,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/ingest.py
 	$(VENV)/bin/python bench/api_latency.py
 	$(VENV)/bin/python -m bench.scrape
+	$(VENV)/bin/python -m bench.load
 
 clean:
 	rm -rf $(VENV) .lorecache

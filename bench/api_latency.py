@@ -11,11 +11,7 @@ connection (p50/p99) and with 8 concurrent clients (req/s).
 from __future__ import annotations
 
 import argparse
-import os
 import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import FULL_CORPUS, percentiles
+from bench.common import FULL_CORPUS, percentiles, serve, wait_complete
 from lorecache.store import embedded
 
 QUERIES = {
@@ -48,9 +44,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="lorecache-bench-") as scratch:
         data_dir = Path(scratch) / "data"
         url = embedded.start(Path(scratch) / "pg")
-        server, base = _serve(data_dir, url, args.dump)
+        server, base = serve(data_dir, url, args.dump)
         try:
-            _wait_complete(base)
+            wait_complete(base)
             print(
                 f"dataset {args.dump.name}; per query {args.requests} sequential requests on PostgreSQL, "
                 f"{args.fallback_requests} on the file cache, then as many from {CONCURRENT_CLIENTS} "
@@ -73,35 +69,6 @@ def _print_row(name: str, store: str, figures: tuple[float, float, float, float]
         for value, width, places in zip(figures, (9, 9, 11, 10), (2, 2, 0, 0), strict=True)
     )
     print(f"{name:<20}{store:<12}{''.join(cells)}", flush=True)
-
-
-def _serve(data_dir: Path, url: str, dump: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    environment = {**os.environ, "DATABASE_URL": url, "LORECACHE_DATA_DIR": str(data_dir)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "lorecache.cli", "serve", "--port", str(port), "--source", str(dump)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return server, f"http://127.0.0.1:{port}"
-
-
-def _wait_complete(base: str) -> None:
-    started = time.monotonic()
-    while True:
-        try:
-            status = httpx.get(f"{base}/prefetch/status").json()
-            if status["is_complete"]:
-                print(f"prefetch complete after {time.monotonic() - started:.1f} s")
-                return
-            if status["progress"]["stage"] == "failed":
-                raise SystemExit(f"prefetch failed: {status['progress']['error']}")
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
 
 
 def _measure(base: str, path: str, params: dict, requests: int) -> tuple[float, float, float, float]:

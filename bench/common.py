@@ -1,14 +1,19 @@
-"""Shared pieces of the benchmarks: a fresh PostgreSQL database, and a process-tree memory sampler."""
+"""Shared pieces of the benchmarks: a fresh PostgreSQL database, a process-tree memory sampler, and
+`lorecache serve` on loopback."""
 
 from __future__ import annotations
 
 import os
+import socket
 import statistics
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from pathlib import Path
 
+import httpx
 import psutil
 import psycopg
 from sqlalchemy.engine import make_url
@@ -78,3 +83,35 @@ def ingest(dump: Path, scratch: Path):
     if progress.stage != "completed":
         raise SystemExit(f"ingest failed: {progress.error}")
     return engine, files, time.perf_counter() - started
+
+
+def serve(data_dir: Path, url: str, dump: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """`lorecache serve` on a free loopback port, prefetching `dump` into the database at `url`."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {**os.environ, "DATABASE_URL": url, "LORECACHE_DATA_DIR": str(data_dir)}
+    arguments = ["serve", "--port", str(port), "--source", str(dump), "--workers", str(workers)]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lorecache.cli", *arguments],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def wait_complete(base: str) -> None:
+    """Until the server's prefetch is complete; exits the benchmark if it fails."""
+    started = time.monotonic()
+    while True:
+        try:
+            status = httpx.get(f"{base}/prefetch/status").json()
+            if status["is_complete"]:
+                print(f"prefetch complete after {time.monotonic() - started:.1f} s")
+                return
+            if status["progress"]["stage"] == "failed":
+                raise SystemExit(f"prefetch failed: {status['progress']['error']}")
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)

@@ -66,6 +66,9 @@ def parse_batch(universe_name: str, root: str, pages: list[RawPage]) -> BatchRes
     universe = load(universe_name)
     result = BatchResult(pages=len(pages))
     for page in pages:
+        if _without_text(page):
+            result.failures.append((page.title, f"page {page.page_id} has no text (no or deleted revision)"))
+            continue
         try:
             parsed = parse_page(page, universe)
             if isinstance(parsed, Article):
@@ -78,6 +81,11 @@ def parse_batch(universe_name: str, root: str, pages: list[RawPage]) -> BatchRes
         except Exception as error:  # one bad page never aborts a run: it is recorded instead
             result.failures.append((page.title, f"{type(error).__name__}: {error}"))
     return result
+
+
+def _without_text(page: RawPage) -> bool:
+    """An article page with nothing to parse: kept out of the stores rather than filed as an empty article."""
+    return page.namespace == 0 and page.redirect_to is None and not page.wikitext.strip()
 
 
 def merge_fields(into: dict[str, set[str]], more: dict[str, set[str]]) -> None:

@@ -7,7 +7,7 @@ import os
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,6 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from lorecache.config import Settings, get_settings
+from lorecache.images.disk import ImageDisk
+from lorecache.images.stage import image_stage
 from lorecache.prefetch import Prefetch
 from lorecache.progress import Progress as RunProgress
 from lorecache.sources import SourceError
@@ -29,8 +31,10 @@ from lorecache.universes import load
 app = typer.Typer(help="Lorecache: a fan wiki's lore in PostgreSQL and on disk, served as JSON.")
 db_app = typer.Typer(help="The PostgreSQL schema (Alembic migrations).")
 ingest_app = typer.Typer(help="Fill the cache from a source.")
+images_app = typer.Typer(help="The articles' images, on disk and in image_cache.")
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(images_app, name="images")
 console = Console(stderr=True)
 
 
@@ -71,7 +75,15 @@ def serve(
         return
     _export_for_workers(settings)
     factory = "lorecache.api.app:create_app"
-    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, log_config=_worker_logging())
+
+
+def _worker_logging() -> dict[str, Any]:
+    """uvicorn's logging plus Lorecache's own: worker processes never run `main`'s logging setup."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    lorecache = {"handlers": ["default"], "level": "INFO"}
+    return {**LOGGING_CONFIG, "loggers": {**LOGGING_CONFIG["loggers"], "lorecache": lorecache}}
 
 
 def _export_for_workers(settings: Settings) -> None:
@@ -215,6 +227,22 @@ def ingest_wiki(
         raise typer.Exit(2) from None
     with _prefetch(settings) as job:
         progress = job.run(source, since=moment)
+    _report(progress)
+
+
+@images_app.command("fetch")
+def images_fetch() -> None:
+    """Fetch the images the articles in PostgreSQL name (stage 2 alone); changed ones only on a re-run."""
+    settings = get_settings()
+    universe = load(settings.universe)
+    disk = ImageDisk(settings.universe_dir / "images")
+    with _prefetch(settings) as job:
+        stage = image_stage(job.engine, universe, disk, settings.contact, settings.source)
+        progress = job.fetch_images(stage)
+    console.print(
+        f"images: {progress.images_fetched:,} fetched, {progress.images_failed:,} failed, "
+        f"{progress.images_bytes / 1e6:,.1f} MB under {disk.root}"
+    )
     _report(progress)
 
 

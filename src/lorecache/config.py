@@ -6,6 +6,7 @@ keeps the two in step).
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -76,13 +77,30 @@ class Settings(BaseSettings):
         "CORS headers, so only same-origin pages can read answers.",
     )
 
+    fetch_images: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        validation_alias="LORECACHE_FETCH_IMAGES",
+        description="Whether the prefetch fetches the articles' images (stage 2). `auto`: for a wiki "
+        "source only, since a dump is offline data whose image host is on the internet (`lorecache "
+        "images fetch` fetches those on demand); `on`; `off`.",
+    )
+
     @property
     def universe_dir(self) -> Path:
         return self.data_dir / self.universe
 
+    def wants_images(self, source: str) -> bool:
+        """Whether a prefetch of `source` runs stage 2."""
+        return self.fetch_images == "on" or (self.fetch_images == "auto" and is_wiki(source))
+
     @property
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+
+def is_wiki(source: str) -> bool:
+    """A source spec naming a wiki's API rather than a dump."""
+    return source.startswith(("http://", "https://"))
 
 
 @lru_cache

@@ -1,7 +1,8 @@
 """The prefetch: fill the cache from a source in stages, with live progress and a `scraping_logs` row.
 
 Stage 1 (`categorizing`) parses the source into the file cache; stage 1.5 (`writing_to_postgresql`)
-copies the file cache into PostgreSQL. PostgreSQL is always filled from the file cache, so the two
+copies the file cache into PostgreSQL; stage 2 (`prefetching_images`, when given an ImageStage) fetches
+the articles' images. PostgreSQL is always filled from the file cache, so the two
 never disagree and `migrate-cache` is stage 1.5 on its own. One run at a time per universe, across
 processes and hosts (an advisory lock); a source already ingested is skipped unless forced. A live
 wiki is synced instead (sync.py): resumable full passes, then only what changed.
@@ -19,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from lorecache.categorize import BatchResult, Categorized, categorize, merge_fields
+from lorecache.images.stage import STAGE, ImageStage
 from lorecache.load import load
 from lorecache.progress import Progress
 from lorecache.sources import Source, SourceError
@@ -42,12 +44,14 @@ class Prefetch:
         *,
         workers: int = 0,
         on_progress: Callable[[Progress], None] | None = None,
+        images: ImageStage | None = None,
     ) -> None:
         self.engine = engine
         self.files = files
         self.universe = universe
         self.store = PostgresStore(engine, universe)
         self.workers = workers
+        self.images = images
         self.progress = Progress()
         self.checkpoint: dict[str, Any] = {}
         self._on_progress = on_progress or (lambda progress: None)
@@ -76,21 +80,36 @@ class Prefetch:
 
     def migrate(self) -> Progress:
         """Stage 1.5 alone: rebuild PostgreSQL from the file cache."""
+        return self._alone("writing_to_postgresql", lambda: self._write_postgres(complete=True))
+
+    def fetch_images(self, images: ImageStage) -> Progress:
+        """Stage 2 alone, for the articles already in PostgreSQL."""
+        return self._alone(STAGE, lambda: images.run(self.progress, self._report))
+
+    def _alone(self, stage: str, work: Callable[[], None]) -> Progress:
+        """One stage as a run of its own: under the run lock, logged."""
         self.progress.begin(str(self.files.root))
         with runs.exclusive_run(self.engine, self.universe) as mine:
             if not mine:
                 self.progress.end("running_elsewhere")
                 return self.progress
-            self._log = runs.RunLog(self.engine, self.universe, str(self.files.root), "writing_to_postgresql")
-            self._guarded(lambda: self._write_postgres(complete=True), {})
+            self._log = runs.RunLog(self.engine, self.universe, str(self.files.root), stage)
+            self._guarded(work, {})
         return self.progress
 
     def _run_logged(self, source: Source, since: str | datetime) -> None:
         self._log = runs.RunLog(self.engine, self.universe, source.name, "categorizing")
         if isinstance(source, MediaWikiSource):
-            self._guarded(WikiSync(self, source, since).run, {})
+            self._guarded(lambda: self._then_images(WikiSync(self, source, since).run), {})
         else:
-            self._guarded(lambda: self._stages(source), {"fingerprint": source.fingerprint()})
+            checkpoint = {"fingerprint": source.fingerprint()}
+            self._guarded(lambda: self._then_images(lambda: self._stages(source)), checkpoint)
+
+    def _then_images(self, articles: Callable[[], None]) -> None:
+        """Stage 2 follows the articles, which say which images to fetch."""
+        articles()
+        if self.images is not None:
+            self.images.run(self.progress, self._report)
 
     def _guarded(self, work: Callable[[], None], checkpoint: dict) -> None:
         """Run `work`, ending the log row `completed` or `failed` with the error."""

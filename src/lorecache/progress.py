@@ -21,6 +21,10 @@ class Progress:
     articles_unchanged: int = 0
     articles_failed: int = 0
     redirects: int = 0
+    images_total: int = 0
+    images_fetched: int = 0
+    images_failed: int = 0
+    images_bytes: int = 0
     error_count: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None

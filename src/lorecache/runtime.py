@@ -16,12 +16,15 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from lorecache.config import Settings
+from lorecache.images.disk import ImageDisk
+from lorecache.images.stage import image_stage
 from lorecache.prefetch import Prefetch
 from lorecache.progress import Progress
 from lorecache.sources import SourceError, open_source
 from lorecache.store import database, runs
 from lorecache.store.files import FileCache
 from lorecache.store.hybrid import HybridStore
+from lorecache.store.images import ImageRepository
 from lorecache.store.postgres import PostgresStore
 from lorecache.universes import Universe, load
 
@@ -43,6 +46,7 @@ class Runtime:
         self.settings = settings
         self.universe: Universe = load(settings.universe)
         self.files = FileCache(settings.universe_dir)
+        self.images = ImageDisk(settings.universe_dir / "images")
         self.store = HybridStore(None, self.files, retry_seconds=settings.db_retry_seconds)
         self.progress = Progress()
         self.engine: Engine | None = None
@@ -90,9 +94,21 @@ class Runtime:
             except SQLAlchemyError:
                 row = None
             if row:
-                progress = row["checkpoint"].get("progress", {"stage": row["stage"]})
+                stage = row["stage"] if row["status"] == "running" else row["status"]
+                reported = row["checkpoint"].get("progress", {})
+                progress = {**reported, "stage": stage, "error": row["error_message"]}
                 return {"is_complete": row["status"] == "completed", "progress": progress}
         return {"is_complete": self.progress.is_complete, "progress": self.progress.as_dict()}
+
+    def image_stats(self) -> dict[str, int]:
+        """From `image_cache`; while PostgreSQL is away, from the image directory (failures unknown)."""
+        if self.engine is not None and not self.store.degraded:
+            try:
+                return ImageRepository(self.engine, self.universe.name).stats()
+            except SQLAlchemyError:
+                log.warning("image counts from the image directory: PostgreSQL did not answer")
+        fetched, size = self.images.totals()
+        return {"fetched": fetched, "failed": 0, "bytes": size}
 
     def _source(self) -> str:
         return self.settings.source or str(bundled_sample())
@@ -125,7 +141,12 @@ class Runtime:
             return
         ingest_engine = database.make_engine(url, pool_size=2)
         try:
-            job = Prefetch(ingest_engine, self.files, self.universe.name, workers=self.settings.workers)
+            images = None
+            if self.settings.wants_images(spec):
+                images = image_stage(ingest_engine, self.universe, self.images, self.settings.contact, spec)
+            job = Prefetch(
+                ingest_engine, self.files, self.universe.name, workers=self.settings.workers, images=images
+            )
             self.progress = job.progress
             job.run(source, force=force)
             log.info("prefetch %s: %s", job.progress.stage, job.progress.error or "ok")

@@ -1,6 +1,7 @@
 """The dump → file cache → PostgreSQL path, on the bundled sample, against a real PostgreSQL."""
 
 import gzip
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from lorecache.sources.dump import DumpSource
 from lorecache.store.files import FileCache
 from lorecache.verify import differences
 from tests.conftest import SAMPLE
+from tests.support.pages import Page, infobox_page, write_dump
 
 
 @pytest.fixture
@@ -108,7 +110,8 @@ def test_a_truncated_dump_keeps_what_came_before_and_logs_failure(
     progress = _ingest(engine, files, cut)
 
     assert progress.stage == "failed"
-    assert "truncated.xml.gz" in progress.error
+    assert "truncated.xml.gz: file ends mid-stream" in progress.error
+    assert re.search(r"after the page at line \d+ \(\d+ pages read, last good page '.+'\)", progress.error)
     kept = _scalar(engine, "SELECT count(*) FROM wiki_articles")
     assert 0 < kept < 1000
     assert kept == len(files.entries())
@@ -121,10 +124,32 @@ def test_a_failed_dump_after_a_good_one_loses_nothing(engine, files: FileCache, 
     broken = tmp_path / "broken.xml"
     broken.write_bytes(gzip.decompress(SAMPLE.read_bytes())[:200_000] + b"<page><title>x</oops></page>")
 
-    assert _ingest(engine, files, broken).stage == "failed"
+    progress = _ingest(engine, files, broken)
 
+    assert progress.stage == "failed"
+    assert re.search(r"broken.xml: invalid XML: .* at line \d+ \(\d+ pages read", progress.error)
     assert _scalar(engine, "SELECT count(*) FROM wiki_articles") == 1000
     assert len(files.entries()) == 1000
+
+
+def test_pages_without_text_are_recorded_and_the_rest_kept(engine, files: FileCache, tmp_path: Path) -> None:
+    pages = [
+        infobox_page(1, "Tatooine", "Planet", {"region": "Outer Rim"}, "A desert planet."),
+        Page(2, "Blanked", ""),
+        infobox_page(3, "Naboo", "Planet", {"region": "Mid Rim"}, "A green planet."),
+    ]
+
+    progress = _ingest(engine, files, write_dump(tmp_path / "blank.xml", pages))
+
+    assert (progress.stage, progress.articles_failed) == ("completed", 1)
+    assert progress.errors == [{"title": "Blanked", "reason": "page 2 has no text (no or deleted revision)"}]
+    assert _scalar(engine, "SELECT array_agg(title ORDER BY page_id) FROM wiki_articles") == [
+        "Tatooine",
+        "Naboo",
+    ]
+    assert [entry.title for entry in files.entries()] == ["Tatooine", "Naboo"]
+    logged = _scalar(engine, "SELECT errors FROM scraping_logs ORDER BY id DESC LIMIT 1")
+    assert logged == progress.errors
 
 
 def _store(engine):

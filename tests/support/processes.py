@@ -25,17 +25,22 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_cli(args: list[str], environment: dict[str, str], log: IO[str]) -> subprocess.Popen:
+def start_cli(
+    args: list[str], environment: dict[str, str], log: IO[str], cwd: Path | None = None
+) -> subprocess.Popen:
     """`lorecache ARGS` in a process of its own, output to `log`."""
     return subprocess.Popen(
         [sys.executable, "-m", "lorecache.cli", *args],
         env=environment,
+        cwd=cwd,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
 
 
-def run_cli(args: list[str], environment: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+def run_cli(
+    args: list[str], environment: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "lorecache.cli", *args],
         env=environment,
@@ -60,7 +65,8 @@ def wait_for(probe: Callable[[], T | None], seconds: float, interval: float = 0.
 
 
 def kill_hard(pid: int, seconds: float = 30) -> None:
-    """SIGKILL one process and wait until it is gone (reaped, so its pid no longer answers)."""
+    """SIGKILL a process that is not this one's child and wait until it is reaped, so a restart no
+    longer finds its pid alive. (A child stays a zombie until waited for: use Popen.kill and wait.)"""
     os.kill(pid, signal.SIGKILL)
     wait_for(lambda: not psutil.pid_exists(pid), seconds, interval=0.05)
 

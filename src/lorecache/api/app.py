@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from lorecache import __version__
-from lorecache.api import routes
+from lorecache.api import images, routes
 from lorecache.api.limits import RequestLimits
 from lorecache.config import Settings, get_settings
 from lorecache.runtime import Runtime
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, *, prefetch: bool = True) -> Fa
         )
     app.include_router(routes.service)
     app.include_router(routes.wiki)
+    app.include_router(images.router)
     app.openapi = _schema_naming_categories(app, runtime.universe.categories)  # type: ignore[method-assign]
     return app
 

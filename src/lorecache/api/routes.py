@@ -17,6 +17,7 @@ from lorecache.api.schemas import (
     PrefetchStatus,
     SearchResults,
 )
+from lorecache.images.names import image_url
 from lorecache.runtime import DatabaseUnavailable, Runtime
 from lorecache.store.query import Continuity, ListQuery
 
@@ -233,6 +234,7 @@ def article(
         "timestamp": found.timestamp.isoformat() if found.timestamp else None,
         "inbound_links": found.importance,
         "redirected_from": title if title != found.title else None,
+        "image_url": image_url(found.image),
     }
     return _json(body, served_from)
 
@@ -279,4 +281,10 @@ def random_article(
 def cache_stats(request: Request) -> Response:
     runtime = _runtime(request)
     stats, served_from = runtime.store.read(lambda store: store.stats())
-    return _json({"universe": runtime.universe.name, **stats, "served_from": served_from}, served_from)
+    body = {
+        "universe": runtime.universe.name,
+        **stats,
+        "images": runtime.image_stats(),
+        "served_from": served_from,
+    }
+    return _json(body, served_from)

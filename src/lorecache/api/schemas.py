@@ -17,6 +17,7 @@ class ArticleSummary(BaseModel):
     url: str
     infobox: dict[str, InfoboxValue]
     image: str | None
+    image_url: str | None = None
     importance: int
     score: float | None = None
 
@@ -52,11 +53,18 @@ class CategoryCounts(BaseModel):
     canon: int
 
 
+class ImageCounts(BaseModel):
+    fetched: int
+    failed: int
+    bytes: int
+
+
 class CacheStats(BaseModel):
     universe: str
     total_articles: int
     canon_articles: int
     by_category: dict[str, CategoryCounts]
+    images: ImageCounts
     served_from: Literal["postgres", "file_cache"]
 
 

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 INDEX_NAME = "index.json"
 FIELDS_NAME = "fields.json"
 
-__all__ = ["FileCache", "IndexEntry", "write_article", "write_atomically"]
+__all__ = ["FileCache", "IndexEntry", "remove_stale_temporaries", "write_article", "write_atomically"]
 
 
 def write_atomically(path: Path, payload: bytes) -> None:
@@ -72,6 +72,16 @@ def _writer_alive(temporary: Path) -> bool:
     except (ValueError, IndexError, ProcessLookupError):
         return False
     return True
+
+
+def remove_stale_temporaries(root: Path, candidates: Iterable[Path]) -> int:
+    """Delete the temporaries among `candidates` whose writer is gone; returns how many."""
+    stale = [temporary for temporary in candidates if not _writer_alive(temporary)]
+    for temporary in stale:
+        temporary.unlink(missing_ok=True)
+    if stale:
+        log.warning("removed %d temporary files left by killed writers under %s", len(stale), root)
+    return len(stale)
 
 
 def article_path(root: Path, page_id: int) -> Path:
@@ -125,16 +135,9 @@ class FileCache:
 
         A killed writer never reaches its rename, so readers never saw its file; only the disk does.
         """
-        stale = [
-            temporary
-            for temporary in (*self.root.glob(".*.tmp"), *self.root.glob("articles/*/.*.tmp"))
-            if not _writer_alive(temporary)
-        ]
-        for temporary in stale:
-            temporary.unlink(missing_ok=True)
-        if stale:
-            log.warning("removed %d temporary files left by killed writers under %s", len(stale), self.root)
-        return len(stale)
+        return remove_stale_temporaries(
+            self.root, (*self.root.glob(".*.tmp"), *self.root.glob("articles/*/.*.tmp"))
+        )
 
     def fields(self) -> dict[str, set[str]]:
         """Infobox field names per category, for validating filters."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from lorecache.images.names import image_url
 from lorecache.search import words
 from lorecache.text import fold
 
@@ -52,6 +53,7 @@ class SearchPage:
 def listing(row: dict[str, Any], score: float | None = None) -> dict[str, Any]:
     """The public shape of an article in a list: `name` is the seed's word for the title."""
     shaped = {"name": row["title"], **{field: row[field] for field in SUMMARY_FIELDS}}
+    shaped["image_url"] = image_url(row["image"])
     if score is not None:
         shaped["score"] = score
     return shaped

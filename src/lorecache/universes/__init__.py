@@ -46,17 +46,35 @@ class ScrapeRules:
 
 
 @dataclass(frozen=True)
+class ImageRules:
+    """Where a universe's images come from and how far a download is trusted.
+
+    `url` builds a file's address when no wiki API says it (dumps): `{name}` is the file name with
+    underscores, `{hash1}` and `{hash2}` the first one and two hex digits of its MD5, as in MediaWiki's
+    hashed upload paths. Only `hosts` are fetched from, redirects included.
+    """
+
+    hosts: tuple[str, ...] = ()
+    url: str | None = None
+    concurrency: int = 4
+    max_bytes: int = 20_000_000
+    timeout_seconds: float = 10.0
+    deadline_seconds: float = 60.0
+    max_redirects: int = 3
+
+
+@dataclass(frozen=True)
 class Universe:
     name: str
     display_name: str
     api_url: str
     article_url: str
-    image_hosts: tuple[str, ...]
     default_category: str
     canon: CanonRules
     category_of_kind: dict[str, str]
     group_of_category: dict[str, str]
     scrape: ScrapeRules = ScrapeRules()
+    images: ImageRules = ImageRules()
 
     @property
     def categories(self) -> list[str]:
@@ -98,7 +116,6 @@ def load(name: str) -> Universe:
         display_name=data["display_name"],
         api_url=data["api_url"],
         article_url=data["article_url"],
-        image_hosts=tuple(data.get("image_hosts", ())),
         default_category=data["default_category"],
         canon=CanonRules(
             canon_categories=frozenset(canon.get("canon_categories", ())),
@@ -110,6 +127,7 @@ def load(name: str) -> Universe:
         category_of_kind=category_of_kind,
         group_of_category=group_of_category,
         scrape=_scrape_rules(data.get("scrape", {})),
+        images=ImageRules(**{**data.get("images", {}), "hosts": tuple(data.get("image_hosts", ()))}),
     )
 
 

@@ -1,0 +1,1 @@
+"""Stage 2: the articles' images — resolved, downloaded, verified, kept on disk once, served."""
