@@ -190,7 +190,10 @@ class PostgresStore:
         return len(gone)
 
     def refresh_category_cache(self) -> None:
+        """Counts per category, and fresh planner statistics: after a bulk load the planner otherwise
+        believes the table is small and scans all of it for every search (800 ms instead of 40)."""
         with self.engine.begin() as connection:
+            connection.execute(text("ANALYZE wiki_articles"))
             connection.execute(text("DELETE FROM category_cache WHERE universe = :u"), {"u": self.universe})
             connection.execute(
                 text(
