@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
 serve: $(STAMP)
@@ -20,8 +20,10 @@ test: $(STAMP)
 	$(VENV)/bin/pytest
 
 bench: $(STAMP)
-	$(VENV)/bin/python bench/ingest.py
-	$(VENV)/bin/python bench/api_latency.py
+	$(VENV)/bin/python -m bench.ingest
+	$(VENV)/bin/python -m bench.api_latency
+	$(VENV)/bin/python -m bench.search_quality
+	$(VENV)/bin/python -m bench.images
 	$(VENV)/bin/python -m bench.scrape
 	$(VENV)/bin/python -m bench.load
 
