@@ -20,8 +20,7 @@ from lorecache.store.query import Continuity, ListQuery, SearchPage, listing
 from lorecache.text import fold
 from lorecache.universes import load
 
-STAGING_COLUMNS = (
-    "universe",
+ARTICLE_COLUMNS = (
     "page_id",
     "title",
     "slug",
@@ -38,12 +37,9 @@ STAGING_COLUMNS = (
     "revision_id",
     "revision_timestamp",
     "importance",
-    "search_title",
-    "search_names",
-    "search_infobox",
-    "search_text",
-    "content_hash",
 )
+SEARCH_COLUMNS = ("search_title", "search_names", "search_infobox", "search_text")
+STAGING_COLUMNS = ("universe", *ARTICLE_COLUMNS, *SEARCH_COLUMNS, "content_hash")
 
 _CREATE_STAGING = """
 CREATE TEMPORARY TABLE staged_articles (
@@ -81,26 +77,7 @@ WITH evicted AS (
 SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
 """
 
-_ARTICLE_COLUMNS = ", ".join(
-    (
-        "page_id",
-        "title",
-        "slug",
-        "url",
-        "kind",
-        "category",
-        "is_canon",
-        "summary",
-        "infobox",
-        "links",
-        "aliases",
-        "image",
-        "extra_metadata",
-        "revision_id",
-        "revision_timestamp",
-        "importance",
-    )
-)
+_ARTICLE_COLUMNS = ", ".join(ARTICLE_COLUMNS)
 
 
 @dataclass(slots=True)
