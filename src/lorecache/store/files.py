@@ -32,7 +32,7 @@ from lorecache.search import (
 )
 from lorecache.store.index_entry import IndexEntry
 from lorecache.store.name_index import NameIndex
-from lorecache.store.query import Continuity, ListQuery, SearchPage, listing
+from lorecache.store.query import Continuity, ListQuery, SearchPage, listing, summarize
 from lorecache.universes import load
 
 log = logging.getLogger(__name__)
@@ -201,12 +201,7 @@ class FileCache:
         return None
 
     def stats(self) -> dict[str, Any]:
-        by_category = self.categories()
-        return {
-            "total_articles": sum(c["articles"] for c in by_category.values()),
-            "canon_articles": sum(c["canon"] for c in by_category.values()),
-            "by_category": by_category,
-        }
+        return summarize(self.categories())
 
     def categories(self) -> dict[str, dict[str, int]]:
         return dict(sorted(self._index().counts.items()))

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 from lorecache.article import Article
 from lorecache.search import FUZZY, SEPARATOR, infobox_terms, joined, names_of, score
 from lorecache.store import pg_search
-from lorecache.store.query import Continuity, ListQuery, SearchPage, listing
+from lorecache.store.query import Continuity, ListQuery, SearchPage, listing, summarize
 from lorecache.text import fold
 from lorecache.universes import load
 
@@ -234,7 +234,16 @@ class PostgresStore:
         return _article(self.universe, row) if row else None
 
     def categories(self) -> dict[str, dict[str, int]]:
-        return self.stats()["by_category"]
+        """From `category_cache`, kept by every load: no count over the articles per request."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT category, article_count, canon_count FROM category_cache "
+                    "WHERE universe = :u ORDER BY category"
+                ),
+                {"u": self.universe},
+            ).all()
+        return {category: {"articles": total, "canon": canon} for category, total, canon in rows}
 
     def _rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self.engine.connect() as connection:
@@ -250,20 +259,7 @@ class PostgresStore:
                 yield _article(self.universe, row)
 
     def stats(self) -> dict[str, Any]:
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                text(
-                    "SELECT category, article_count, canon_count FROM category_cache "
-                    "WHERE universe = :u ORDER BY category"
-                ),
-                {"u": self.universe},
-            ).all()
-        by_category = {category: {"articles": total, "canon": canon} for category, total, canon in rows}
-        return {
-            "total_articles": sum(c["articles"] for c in by_category.values()),
-            "canon_articles": sum(c["canon"] for c in by_category.values()),
-            "by_category": by_category,
-        }
+        return summarize(self.categories())
 
     def category_counts(self) -> dict[str, dict[str, int]]:
         """Counted from the articles themselves, not from `category_cache`: what verification trusts."""

@@ -50,6 +50,15 @@ class SearchPage:
     did_you_mean: str | None = None
 
 
+def summarize(by_category: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """Totals over per-category counts: the shape of `/cache/stats` whichever store answers."""
+    return {
+        "total_articles": sum(counts["articles"] for counts in by_category.values()),
+        "canon_articles": sum(counts["canon"] for counts in by_category.values()),
+        "by_category": by_category,
+    }
+
+
 def listing(row: dict[str, Any], score: float | None = None) -> dict[str, Any]:
     """The public shape of an article in a list: `name` is the seed's word for the title."""
     shaped = {"name": row["title"], **{field: row[field] for field in SUMMARY_FIELDS}}
