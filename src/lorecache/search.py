@@ -2,8 +2,8 @@
 
 A query is folded (case, accents, punctuation gone) and matched against an article's names — its title,
 its title without the Legends suffix, its aliases — in tiers: exact, prefix, every word somewhere,
-then typos (trigram similarity, or edit distance for short names), then every word inside some word,
-then full text over summary and infobox.
+then typos (some run of words of a name near the needle by trigrams, or a short title within an edit
+distance), then every word inside some word, then full text over summary and infobox.
 Within a tier the more linked article wins, and the canon one before its Legends twin.
 """
 
@@ -54,6 +54,13 @@ def tier(names: str, needle: str, needle_words: list[str]) -> int | None:
     if needle_words and all(f" {word}" in names or f"{SEPARATOR}{word}" in names for word in needle_words):
         return WORDS
     return None
+
+
+def initials_begin_words(names: str, needle_words: list[str]) -> bool:
+    """Each word's first letter begins some word of a name: what a typo keeps (users rarely mistype
+    the first letter), and what a query with a whole word missing does not — `desert planet outer
+    rim` is no typo of `Unidentified Outer Rim planet`."""
+    return all(f" {word[0]}" in names or f"{SEPARATOR}{word[0]}" in names for word in needle_words)
 
 
 def contains_words(names: str, needle_words: list[str]) -> bool:

@@ -21,7 +21,7 @@ def _tables(url: str) -> set[str]:
 
 def test_upgrade_downgrade_upgrade_round_trip(database_url: str) -> None:
     assert _tables(database_url) == TABLES
-    assert database.current(database_url) == "9a4f3c6e1d27"
+    assert database.current(database_url) == "c4d8e2f1a7b3"
 
     database.downgrade(database_url, "base")
     assert _tables(database_url) == set()
@@ -53,4 +53,5 @@ def test_alembic_command_line_from_the_repository_root(database_url: str) -> Non
     assert "Running upgrade  -> 83814bca1097, add_wiki_cache_tables" in up.stderr
     assert "Running upgrade 83814bca1097 -> 5c1e7d2a9b40" in up.stderr
     assert "Running upgrade 5c1e7d2a9b40 -> 9a4f3c6e1d27" in up.stderr
+    assert "Running upgrade 9a4f3c6e1d27 -> c4d8e2f1a7b3" in up.stderr
     assert _tables(database_url) == TABLES

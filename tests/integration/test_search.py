@@ -43,6 +43,7 @@ PAGES = [
     _character(12, "Anakin Skywalker", "Tatooine"),
     *[_character(100 + n, f"Moisture farmer {n}", "Tatooine") for n in range(5)],
     _character(200, "Tatoo I sunwatcher", "Tatoo system"),
+    _planet(300, "Unidentified Outer Rim planet", "Western Reaches", "Temperate", "Forest"),
 ]
 
 
@@ -148,6 +149,17 @@ def test_full_text_finds_desert_planets_of_the_outer_rim(stores) -> None:
     query = ListQuery(search="desert planet Outer Rim", continuity="canon", categories=("planets",))
     found = [row["name"] for row in stores["postgres"].search(query).rows]
     assert set(found) == {"Tatooine", "Geonosis"}
+
+
+def test_full_text_puts_the_famous_match_first_and_a_missing_word_is_no_typo(stores) -> None:
+    page = stores["postgres"].search(ListQuery(search="desert planet Outer Rim", continuity="all"))
+    assert [row["name"] for row in page.rows] == ["Tatooine", "Geonosis", "Tatooine/Legends"]
+    assert page.did_you_mean is None
+
+
+def test_a_missing_word_is_no_typo_in_the_file_cache_either(stores) -> None:
+    page = stores["file_cache"].search(ListQuery(search="desert planet Outer Rim", continuity="all"))
+    assert page.rows == []
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,9 @@
 PostgreSQL by itself.
 
 After a failure the store answers from files for `retry_seconds` without touching PostgreSQL, so a
-database that is down costs one failed connection per window rather than one per request.
+database that is down costs one failed connection per window rather than one per request. A query
+cancelled by the statement timeout is not such a failure: PostgreSQL is up, only that answer comes
+from files.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import SQLAlchemyError
 
 from lorecache.store.files import FileCache
@@ -44,7 +47,13 @@ class HybridStore:
             try:
                 return operation(self.postgres), self.postgres.source_name
             except SQLAlchemyError as error:
-                self._mark_down(error)
+                if isinstance(getattr(error, "orig", None), QueryCanceled):
+                    log.warning(
+                        "PostgreSQL took too long (%s); this answer comes from the file cache",
+                        _first_line(error),
+                    )
+                else:
+                    self._mark_down(error)
         return operation(self.files), self.files.source_name
 
     def health(self) -> str:
@@ -64,7 +73,11 @@ class HybridStore:
             if not self.degraded:
                 log.warning(
                     "PostgreSQL failed (%s); answering from the file cache for %.1fs",
-                    str(getattr(error, "orig", None) or error).strip().splitlines()[0],
+                    _first_line(error),
                     self.retry_seconds,
                 )
             self._down_until = time.monotonic() + self.retry_seconds
+
+
+def _first_line(error: SQLAlchemyError) -> str:
+    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]

@@ -17,11 +17,13 @@ from lorecache.search import (
     TRIGRAM_MIN_LENGTH,
     WORD_SIMILARITY_THRESHOLD,
     edit_closeness,
+    initials_begin_words,
     joined,
     names_of,
     similarity,
     trigrams,
     word_similarity,
+    words,
 )
 from lorecache.store.index_entry import IndexEntry
 from lorecache.text import fold
@@ -34,15 +36,12 @@ class NameIndex:
         self.names: list[str] = []
         self.by_name: dict[str, list[int]] = {}
         self.postings: dict[str, array] = {}
-        self.gram_counts = array("i")
         for position, entry in enumerate(entries):
             names = names_of(entry.title, entry.aliases, legends_suffix)
             self.names.append(joined(names))
             for name in names:
                 self.by_name.setdefault(name, []).append(position)
-            grams = trigrams(" ".join(names))
-            self.gram_counts.append(len(grams))
-            for gram in grams:
+            for gram in trigrams(" ".join(names)):
                 self.postings.setdefault(gram, array("i")).append(position)
         self.sorted_names = sorted(
             (name, position) for name, positions in self.by_name.items() for position in positions
@@ -73,22 +72,19 @@ class NameIndex:
         return {position: count for position, count in shared.items() if count >= least}
 
     def closeness(self, position: int, needle: str, shared: int) -> float | None:
-        """How near a typo match comes, or None when PostgreSQL would not call it a match: similarity
-        to all the names of at least 0.3, strict word similarity of at least 0.5, or a title within
-        the edit budget."""
+        """How near a typo match comes, or None when PostgreSQL would not call it a match: strict word
+        similarity of at least 0.5 to some name whose words begin with the needle's initials, or a
+        title within the edit budget."""
         needle_grams = len(trigrams(needle))
         title = self.entries[position].search_title
-        loose = shared / (needle_grams + self.gram_counts[position] - shared) if needle_grams else 0.0
+        names = self.names[position]
         reachable = needle_grams and shared / needle_grams >= WORD_SIMILARITY_THRESHOLD
+        word = word_similarity(needle, names) if reachable else 0.0
         edit = edit_closeness(title, needle)
-        if loose < SIMILARITY_THRESHOLD and not reachable and not edit:
+        near_words = word >= WORD_SIMILARITY_THRESHOLD and initials_begin_words(names, words(needle))
+        if not near_words and not edit:
             return None
-        closeness = max(similarity(title, needle), edit)
-        if reachable:
-            closeness = max(closeness, word_similarity(needle, self.names[position]))
-        if loose >= SIMILARITY_THRESHOLD or edit or closeness >= WORD_SIMILARITY_THRESHOLD:
-            return closeness
-        return None
+        return max(similarity(title, needle), word, edit)
 
     def by_rank(self, categories: tuple[str, ...]) -> Iterable[int]:
         """Positions in browse order (most linked first), only of `categories` when given."""

@@ -66,8 +66,15 @@ def browse(query: ListQuery, universe: str) -> tuple[str, dict[str, Any]]:
     return sql, {**statement.params, "limit": query.limit + 1, "offset": query.offset}
 
 
-def by_name(query: ListQuery, universe: str, window: int) -> tuple[str, dict[str, Any]]:
-    """Name tiers (exact, prefix, words, typo) for the first `window` results."""
+def by_name(query: ListQuery, universe: str) -> tuple[list[str], dict[str, Any]]:
+    """The name tiers in rank order, as statements sharing one set of parameters.
+
+    Each returns at most `:room` rows not in `:seen`. The caller runs them one after the other and
+    stops when the page is full, so a tier runs only when those before it were exhausted — `:seen` then
+    holds every match of theirs, which is what keeps a row out of the later, weaker tiers. Each
+    statement is one index scan: a single query with every tier ORed together scans the union of all
+    candidates and scores each of them.
+    """
     statement = scope(query, universe)
     needle = query.needle
     escaped = like_escape(needle)
@@ -75,71 +82,115 @@ def by_name(query: ListQuery, universe: str, window: int) -> tuple[str, dict[str
         "needle": needle,
         "exact": f"%{SEPARATOR}{escaped}{SEPARATOR}%",
         "prefix": f"%{SEPARATOR}{escaped}%",
-        "window": window,
     }
-    inside, starting = [], []
-    for number, word in enumerate(query.needle_words):
-        statement.params |= {
-            f"word{number}": f"%{like_escape(word)}%",
-            f"name_start{number}": f"%{SEPARATOR}{like_escape(word)}%",
-            f"word_start{number}": f"% {like_escape(word)}%",
-        }
-        inside.append(f"search_names LIKE :word{number} ESCAPE '\\'")
-        starting.append(
-            f"(search_names LIKE :name_start{number} ESCAPE '\\' "
-            f"OR search_names LIKE :word_start{number} ESCAPE '\\')"
-        )
-    all_words = " AND ".join(inside) or "false"
-    words_begin = " AND ".join(starting) or "false"
-    budget = edit_budget(needle)
-    statement.params |= {"first": needle[:1], "budget": budget, "shortest": len(needle) - budget}
-    statement.params["longest"] = len(needle) + budget
-    near = (
-        "(left(search_title, 1) = :first AND length(search_title) BETWEEN :shortest AND :longest "
-        "AND levenshtein_less_equal(search_title, :needle, :budget) <= :budget)"
-    )
-    typo = "search_names % :needle OR :needle <<% search_names" + (f" OR {near}" if budget else "")
+    named = f"CASE WHEN search_names LIKE :exact ESCAPE '\\' THEN {EXACT} ELSE {PREFIX} END"
     if len(needle) < TRIGRAM_MIN_LENGTH:
         statement.params["title_prefix"] = f"{escaped}%"
-        statement.conditions.append("search_title LIKE :title_prefix ESCAPE '\\'")
-    else:
-        statement.conditions.append(f"(({all_words}) OR {typo})")
-    edit = (
-        f"CASE WHEN {near} THEN 1 - levenshtein_less_equal(search_title, :needle, :budget)::real "
-        "/ greatest(length(search_title), length(:needle)) ELSE 0 END"
-        if budget
-        else "0"
+        title_prefix = _tier(query, statement, "search_title LIKE :title_prefix ESCAPE '\\'", named)
+        return [title_prefix], statement.params
+    tiers = [
+        _tier(query, statement, "search_names LIKE :prefix ESCAPE '\\'", named),
+        _tier(query, statement, _words(query, statement), str(WORDS)),
+        _typo_tier(query, statement),
+        _tier(query, statement, _inside_words(query, statement), str(SUBSTRING)),
+    ]
+    return tiers, statement.params
+
+
+def _tier(query: ListQuery, statement: Statement, condition: str, tier: str, similarity: str = "1") -> str:
+    """One tier's statement: within it, the better match (exact before prefix, nearer typos) first,
+    then the canon article before its Legends twin, then the more linked."""
+    rank = [tier] if not tier.isdigit() else []
+    if similarity != "1":
+        rank.append(f"-floor(({similarity}) * 10)")
+    if query.continuity == "all":
+        rank.append("is_canon DESC")
+    order = ", ".join((*rank, "importance DESC", "title"))
+    return (
+        f"SELECT {COLUMNS}, {tier} AS tier, {similarity}::real AS similarity FROM wiki_articles "
+        f"WHERE {statement.where()} AND id <> ALL(:seen) AND ({condition}) ORDER BY {order} LIMIT :room"
     )
-    canon_first = "is_canon DESC, " if query.continuity == "all" else ""
-    sql = f"""
-        SELECT {COLUMNS}, tier, similarity FROM (
-            SELECT {COLUMNS},
-                CASE WHEN search_names LIKE :exact ESCAPE '\\' THEN {EXACT}
-                     WHEN search_names LIKE :prefix ESCAPE '\\' THEN {PREFIX}
-                     WHEN {words_begin} THEN {WORDS}
-                     WHEN {typo} THEN {FUZZY}
-                     ELSE {SUBSTRING} END AS tier,
-                greatest(
-                    similarity(search_title, :needle), strict_word_similarity(:needle, search_names), {edit}
-                ) AS similarity
-            FROM wiki_articles WHERE {statement.where()}
-        ) matched
-        ORDER BY tier, CASE WHEN tier = {FUZZY} THEN -floor(similarity * 10) ELSE 0 END, {canon_first}
-                 importance DESC, title
-        LIMIT :window
+
+
+def _words(query: ListQuery, statement: Statement) -> str:
+    """Every word of the needle begins a word of some name, in any order."""
+    return " AND ".join(
+        _begins_a_word(statement, f"start{number}", word) for number, word in enumerate(query.needle_words)
+    )
+
+
+def _initials(query: ListQuery, statement: Statement) -> str:
+    """search.initials_begin_words in SQL."""
+    return " AND ".join(
+        _begins_a_word(statement, f"initial{number}", word[0])
+        for number, word in enumerate(query.needle_words)
+    )
+
+
+def _begins_a_word(statement: Statement, key: str, fragment: str) -> str:
+    statement.params |= {
+        f"{key}_name": f"%{SEPARATOR}{like_escape(fragment)}%",
+        f"{key}_word": f"% {like_escape(fragment)}%",
+    }
+    return f"(search_names LIKE :{key}_name ESCAPE '\\' OR search_names LIKE :{key}_word ESCAPE '\\')"
+
+
+def _inside_words(query: ListQuery, statement: Statement) -> str:
+    """Every word of the needle somewhere, even inside a word."""
+    inside = []
+    for number, word in enumerate(query.needle_words):
+        statement.params[f"word{number}"] = f"%{like_escape(word)}%"
+        inside.append(f"search_names LIKE :word{number} ESCAPE '\\'")
+    return " AND ".join(inside)
+
+
+def _typo_tier(query: ListQuery, statement: Statement) -> str:
+    """Strict word similarity (some run of words of a name is near the needle) or, for names short
+    enough, an edit distance within budget; closeness in tenths orders them before importance.
+
+    The edit-distance candidates come from an index-only scan of a covering index, apart from the
+    trigram scan: ORed into one bitmap, each of them would be fetched from the table first.
     """
-    return sql, statement.params
+    needle = query.needle
+    budget = edit_budget(needle)
+    word_near = f"(:needle <<% search_names AND {_initials(query, statement)})"
+    closeness = "similarity(search_title, :needle), strict_word_similarity(:needle, search_names)"
+    if not budget:
+        return _tier(query, statement, word_near, str(FUZZY), f"greatest({closeness})")
+    statement.params |= {
+        "first": needle[:1],
+        "budget": budget,
+        "shortest": len(needle) - budget,
+        "longest": len(needle) + budget,
+    }
+    within = "levenshtein_less_equal(search_title, :needle, :budget)"
+    near = (
+        "id = ANY(ARRAY(SELECT id FROM wiki_articles WHERE universe = :u AND left(search_title, 1) = :first "
+        f"AND length(search_title) BETWEEN :shortest AND :longest AND {within} <= :budget))"
+    )
+    edit = (
+        f"CASE WHEN left(search_title, 1) = :first AND {within} <= :budget "
+        f"THEN 1 - {within}::real / greatest(length(search_title), length(:needle)) ELSE 0 END"
+    )
+    return _tier(query, statement, f"{word_near} OR {near}", str(FUZZY), f"greatest({closeness}, {edit})")
 
 
 def by_text(query: ListQuery, universe: str, exclude: list[int], limit: int, offset: int) -> tuple[str, dict]:
-    """Full text over summary and infobox, for what the names did not find."""
+    """Full text over summary and infobox, for what the names did not find.
+
+    Ranks within a tenth of each other count as equal, so the famous article that matches every word
+    (Tatooine for `desert planet Outer Rim`) comes before a stub whose few words happen to match
+    densely.
+    """
     statement = scope(query, universe)
     statement.conditions += ["search_vector @@ terms", "id <> ALL(:exclude)"]
+    rank = "ts_rank(search_vector, terms, 32)"
+    canon_first = "is_canon DESC, " if query.continuity == "all" else ""
     sql = f"""
-        SELECT {COLUMNS}, {FULLTEXT} AS tier, ts_rank(search_vector, terms, 32) AS similarity
+        SELECT {COLUMNS}, {FULLTEXT} AS tier, {rank} AS similarity
         FROM wiki_articles, websearch_to_tsquery('english', unaccent(:text)) AS terms
         WHERE {statement.where()}
-        ORDER BY similarity DESC, importance DESC, title LIMIT :limit OFFSET :offset
+        ORDER BY floor({rank} * 10) DESC, {canon_first}importance DESC, title LIMIT :limit OFFSET :offset
     """
     params = {**statement.params, "text": query.needle, "exclude": exclude, "limit": limit, "offset": offset}
     return sql, params

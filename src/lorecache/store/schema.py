@@ -59,6 +59,7 @@ class WikiArticle(Base):
             "universe",
             func.left(text("search_title"), 1),
             func.length(text("search_title")),
+            postgresql_include=["search_title", "id"],
         ),
     )
 

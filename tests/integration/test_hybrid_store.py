@@ -1,0 +1,53 @@
+"""Which PostgreSQL failures send every request to the file cache for a while, and which only one."""
+
+import logging
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from lorecache.store import database
+from lorecache.store.files import FileCache
+from lorecache.store.hybrid import HybridStore
+from lorecache.store.postgres import PostgresStore
+
+
+def _sleep_in_postgres(store: PostgresStore | FileCache) -> str:
+    if isinstance(store, PostgresStore):
+        with store.engine.connect() as connection:
+            connection.execute(text("SELECT pg_sleep(5)"))
+    return "answered"
+
+
+def _count(store: PostgresStore | FileCache) -> int:
+    return store.count() if isinstance(store, PostgresStore) else -1
+
+
+def test_a_statement_timeout_sends_only_that_request_to_the_file_cache(
+    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = database.make_engine(database_url, statement_timeout_ms=100)
+    hybrid = HybridStore(
+        PostgresStore(engine, "star_wars"), FileCache(tmp_path / "star_wars"), retry_seconds=60
+    )
+    try:
+        with caplog.at_level(logging.WARNING, logger="lorecache.store.hybrid"):
+            assert hybrid.read(_sleep_in_postgres) == ("answered", "file_cache")
+        assert "took too long" in caplog.text
+        assert "canceling statement due to statement timeout" in caplog.text
+        assert not hybrid.degraded
+        assert hybrid.read(_count) == (0, "postgres")
+    finally:
+        engine.dispose()
+
+
+def test_an_unreachable_server_sends_requests_to_the_file_cache_until_the_retry(tmp_path: Path) -> None:
+    engine = database.make_engine("postgresql://postgres@127.0.0.1:9/nowhere")
+    hybrid = HybridStore(
+        PostgresStore(engine, "star_wars"), FileCache(tmp_path / "star_wars"), retry_seconds=60
+    )
+    try:
+        assert hybrid.read(_count) == (-1, "file_cache")
+        assert hybrid.degraded
+    finally:
+        engine.dispose()
