@@ -230,7 +230,7 @@ class PostgresStore:
                     text(
                         f"SELECT {_ARTICLE_COLUMNS} FROM wiki_articles WHERE universe = :u "
                         "AND (title = :title OR title = :twin OR search_names LIKE :named ESCAPE '\\' "
-                        "OR search_names LIKE :twin_named ESCAPE '\\') "
+                        "OR search_title = :folded_twin) "
                         "ORDER BY (is_canon <> :legends) DESC, (title = :title) DESC, importance DESC "
                         "LIMIT 1"
                     ),
@@ -239,7 +239,7 @@ class PostgresStore:
                         "title": title,
                         "twin": title + self.legends_suffix,
                         "named": _exact_name(title),
-                        "twin_named": _exact_name(title + self.legends_suffix),
+                        "folded_twin": fold(title + self.legends_suffix),
                         "legends": continuity == "legends",
                     },
                 )
