@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from lorecache.article import Article
 from lorecache.search import FUZZY, SEPARATOR, infobox_terms, joined, names_of, score
@@ -192,7 +192,8 @@ class PostgresStore:
         return self.search(query).rows
 
     def search(self, query: ListQuery) -> SearchPage:
-        """Name tiers first; only when they run out before the page ends, full text fills it."""
+        """Name tiers first; only when they run out before the page ends, full text fills it. One
+        connection for all of it: each checkout costs a round trip (the pre-ping)."""
         if not query.needle:
             return _page(self._rows(*pg_search.browse(query, self.universe)), query.limit)
         window = query.offset + query.limit + 1
@@ -201,16 +202,15 @@ class PostgresStore:
         with self.engine.connect() as connection:
             for tier in tiers:
                 room, seen = window - len(named), [row["id"] for row in named]
-                rows = connection.execute(text(tier), {**params, "room": room, "seen": seen}).mappings()
-                named += map(dict, rows)
+                named += _fetch(connection, tier, {**params, "room": room, "seen": seen})
                 if len(named) == window:
                     break
-        page = named[query.offset :]
-        if len(named) < window:
-            wanted = query.limit + 1 - len(page)
-            skip = max(0, query.offset - len(named))
-            exclude = [row["id"] for row in named]
-            page += self._rows(*pg_search.by_text(query, self.universe, exclude, wanted, skip))
+            page = named[query.offset :]
+            if len(named) < window:
+                wanted = query.limit + 1 - len(page)
+                skip = max(0, query.offset - len(named))
+                exclude = [row["id"] for row in named]
+                page += _fetch(connection, *pg_search.by_text(query, self.universe, exclude, wanted, skip))
         return _page(page, query.limit, _suggestion(named, query.needle))
 
     def random(self, query: ListQuery) -> dict[str, Any] | None:
@@ -262,7 +262,7 @@ class PostgresStore:
 
     def _rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self.engine.connect() as connection:
-            return [dict(row) for row in connection.execute(text(sql), params).mappings()]
+            return _fetch(connection, sql, params)
 
     def iter_articles(self) -> Iterator[Article]:
         with self.engine.connect() as connection:
@@ -306,6 +306,10 @@ class PostgresStore:
                 {"u": self.universe, "ids": list(page_ids)},
             )
         return result.rowcount
+
+
+def _fetch(connection: Connection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return [dict(row) for row in connection.execute(text(sql), params).mappings()]
 
 
 def _article(universe: str, row: Any) -> Article:
