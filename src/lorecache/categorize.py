@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 
 from lorecache.article import Article, RawPage, Redirect
+from lorecache.fulltext import document_terms, with_aliases
 from lorecache.parallel import ordered_batches, worker_count
 from lorecache.store.files import FileCache, IndexEntry, write_article
 from lorecache.text import fold
@@ -50,7 +51,8 @@ class Categorized:
         merge_fields(self.fields, batch.fields)
 
     def finalize(self) -> list[IndexEntry]:
-        """Attach redirects as aliases and inbound-link counts as importance."""
+        """Attach redirects as aliases (their words join the full-text terms) and inbound-link
+        counts as importance."""
         by_title = {entry.title: entry for entry in self.entries.values()}
         for redirect in self.redirects:
             target = by_title.get(normalize_title(redirect.target))
@@ -58,6 +60,8 @@ class Categorized:
                 target.aliases.append(redirect.title)
         for entry in self.entries.values():
             entry.importance = self.inbound[entry.title] + sum(self.inbound[a] for a in entry.aliases)
+            if entry.aliases:
+                entry.terms = with_aliases(entry.terms, entry.aliases)
         return sorted(self.entries.values(), key=lambda entry: entry.page_id)
 
 
@@ -102,6 +106,7 @@ def _entry(article: Article) -> IndexEntry:
         importance=0,
         aliases=[],
         search_title=fold(article.title),
+        terms=document_terms(article),
     )
 
 

@@ -35,6 +35,7 @@ PAGES = [
     infobox_page(4, "Twi'lek", "Species", {"homeworld": "[[Ryloth]]"}, "'''Twi'leks''' were a species."),
     _character(5, "Padmé Amidala", "Naboo"),
     redirect_page(6, "Padme", "Padmé Amidala"),
+    redirect_page(13, "Senator Naberrie", "Padmé Amidala"),
     _planet(7, "Coruscant", "Core Worlds", "Temperate", "Cityscape"),
     _character(8, "Luke Skywalker", "Tatooine"),
     _planet(9, "Jakku", "Western Reaches", "Arid", "[[Desert]]"),
@@ -94,6 +95,10 @@ def test_aliases_from_redirects_match(store) -> None:
     assert _titles(store, "Padme")[0] == "Padmé Amidala"
 
 
+def test_full_text_reads_aliases_too(store) -> None:
+    assert _titles(store, "naberrie lived") == ["Padmé Amidala"]
+
+
 @pytest.mark.parametrize(
     ("typo", "meant"), [("Tatoine", "Tatooine"), ("Corusant", "Coruscant"), ("Geonosys", "Geonosis")]
 )
@@ -145,21 +150,22 @@ def test_importance_counts_inbound_links(store) -> None:
     assert store.get("Tatoo system").importance == 1
 
 
-def test_full_text_finds_desert_planets_of_the_outer_rim(stores) -> None:
+def test_full_text_finds_desert_planets_of_the_outer_rim(store) -> None:
     query = ListQuery(search="desert planet Outer Rim", continuity="canon", categories=("planets",))
-    found = [row["name"] for row in stores["postgres"].search(query).rows]
+    found = [row["name"] for row in store.search(query).rows]
     assert set(found) == {"Tatooine", "Geonosis"}
 
 
-def test_full_text_puts_the_famous_match_first_and_a_missing_word_is_no_typo(stores) -> None:
-    page = stores["postgres"].search(ListQuery(search="desert planet Outer Rim", continuity="all"))
+def test_full_text_puts_the_famous_match_first_and_a_missing_word_is_no_typo(store) -> None:
+    page = store.search(ListQuery(search="desert planet Outer Rim", continuity="all"))
     assert [row["name"] for row in page.rows] == ["Tatooine", "Geonosis", "Tatooine/Legends"]
+    assert all(0 < row["score"] < 0.5 for row in page.rows)
     assert page.did_you_mean is None
 
 
-def test_a_missing_word_is_no_typo_in_the_file_cache_either(stores) -> None:
-    page = stores["file_cache"].search(ListQuery(search="desert planet Outer Rim", continuity="all"))
-    assert page.rows == []
+def test_full_text_stems_words_and_skips_stop_words(store) -> None:
+    found = _titles(store, "the deserts of the planets", categories=("planets",))
+    assert set(found) == {"Tatooine", "Tatooine/Legends", "Geonosis", "Jakku"}
 
 
 @pytest.mark.parametrize(

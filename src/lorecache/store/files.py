@@ -21,6 +21,7 @@ import orjson
 
 from lorecache.article import Article
 from lorecache.search import (
+    FULLTEXT,
     FUZZY,
     SUBSTRING,
     TRIGRAM_MIN_LENGTH,
@@ -33,6 +34,7 @@ from lorecache.search import (
 from lorecache.store.index_entry import IndexEntry
 from lorecache.store.name_index import NameIndex
 from lorecache.store.query import Continuity, ListQuery, SearchPage, listing, summarize
+from lorecache.store.text_index import TextIndex
 from lorecache.universes import load
 
 log = logging.getLogger(__name__)
@@ -112,6 +114,7 @@ class FileCache:
         self._names: NameIndex | None = None
         self._loaded_stamp: tuple[int, int] | None = None
         self._infobox_terms: dict[int, dict[str, str]] = {}
+        self._text: TextIndex | None = None
         self._lock = threading.Lock()
 
     @property
@@ -176,11 +179,14 @@ class FileCache:
         return self.search(query).rows
 
     def search(self, query: ListQuery) -> SearchPage:
-        """Browsing walks a precomputed order and stops at the page; a search ranks its candidates."""
+        """Browsing walks a precomputed order and stops at the page; a search ranks its candidates,
+        and full text fills what the names leave of the page, as in PostgreSQL."""
         index = self._index()
         end = query.offset + query.limit + 1
         if query.needle:
             ranked = sorted(self._matches(index, query, index.candidates(query.needle).items()))
+            if len(ranked) < end:
+                ranked += sorted(self._text_matches(index, query, {r.position for r in ranked}))
         else:
             browse = ((position, 0) for position in index.by_rank(query.categories))
             ranked = list(islice(self._matches(index, query, browse), end))
@@ -209,25 +215,48 @@ class FileCache:
     def _matches(
         self, index: NameIndex, query: ListQuery, candidates: Iterable[tuple[int, int]]
     ) -> Iterator[_Ranked]:
-        """Candidates in scope and matching, with what orders them (the same keys as PostgreSQL)."""
+        """Candidates in scope and matching a name."""
         needle, needle_words = query.needle, query.needle_words
-        canon_first = query.continuity == "all"
         for position, shared in candidates:
             entry = index.entries[position]
             if not self._in_scope(entry, query):
                 continue
             match_tier, closeness = _tier(index, position, shared, needle, needle_words)
-            if match_tier is None or not self._passes_filters(entry, query):
+            if match_tier is not None and (
+                ranked := self._ranked(entry, position, query, match_tier, closeness)
+            ):
+                yield ranked
+
+    def _text_matches(self, index: NameIndex, query: ListQuery, seen: set[int]) -> Iterator[_Ranked]:
+        """Articles in scope whose text holds every word of the query, the name matches excepted."""
+        for position, rank in self._text_index(index).matches(query.needle).items():
+            entry = index.entries[position]
+            if position in seen or not self._in_scope(entry, query):
                 continue
-            yield _Ranked(
-                tier=match_tier,
-                order=-closeness_bucket(closeness) if match_tier == FUZZY else 0.0,
-                legends=canon_first and not entry.is_canon,
-                importance=-entry.importance,
-                title=entry.title,
-                position=position,
-                score=score(match_tier, closeness) if needle else None,
-            )
+            if ranked := self._ranked(entry, position, query, FULLTEXT, rank):
+                yield ranked
+
+    def _ranked(
+        self, entry: IndexEntry, position: int, query: ListQuery, match_tier: int, closeness: float
+    ) -> _Ranked | None:
+        """The sort keys of PostgreSQL's ORDER BY, for an entry that passes the filters."""
+        if not self._passes_filters(entry, query):
+            return None
+        return _Ranked(
+            tier=match_tier,
+            order=-closeness_bucket(closeness) if match_tier in (FUZZY, FULLTEXT) else 0.0,
+            legends=query.continuity == "all" and not entry.is_canon,
+            importance=-entry.importance,
+            title=entry.title,
+            position=position,
+            score=score(match_tier, closeness) if query.needle else None,
+        )
+
+    def _text_index(self, index: NameIndex) -> TextIndex:
+        with self._lock:
+            if self._text is None or self._text.entries is not index.entries:
+                self._text = TextIndex(index.entries)
+            return self._text
 
     @staticmethod
     def _in_scope(entry: IndexEntry, query: ListQuery) -> bool:

@@ -17,11 +17,21 @@ class IndexEntry:
     importance: int
     aliases: list[str]
     search_title: str
+    terms: str = ""
 
     def as_row(self) -> list[Any]:
-        return [self.page_id, self.title, self.category, self.is_canon, self.importance, self.aliases]
+        return [
+            self.page_id,
+            self.title,
+            self.category,
+            self.is_canon,
+            self.importance,
+            self.aliases,
+            self.terms,
+        ]
 
     @classmethod
     def from_row(cls, row: list[Any]) -> IndexEntry:
-        page_id, title, category, is_canon, importance, aliases = row
-        return cls(page_id, title, category, is_canon, importance, aliases, fold(title))
+        """Rows written before full text had six columns; they load with no terms."""
+        page_id, title, category, is_canon, importance, aliases, *terms = row
+        return cls(page_id, title, category, is_canon, importance, aliases, fold(title), "".join(terms))

@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy import Connection, Engine, text
 
 from lorecache.article import Article
+from lorecache.fulltext import search_text
 from lorecache.search import FUZZY, SEPARATOR, infobox_terms, joined, names_of, score
 from lorecache.store import pg_search
 from lorecache.store.query import Continuity, ListQuery, SearchPage, listing, summarize
@@ -100,11 +101,6 @@ def content_hash(article: Article) -> str:
     return hashlib.sha256(orjson.dumps(article, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def _search_text(article: Article) -> str:
-    values = (v for value in article.infobox.values() for v in ([value] if isinstance(value, str) else value))
-    return " ".join((article.summary, *values, *article.aliases))
-
-
 def _staging_row(article: Article, legends_suffix: str) -> tuple[Any, ...]:
     return (
         article.universe,
@@ -127,7 +123,7 @@ def _staging_row(article: Article, legends_suffix: str) -> tuple[Any, ...]:
         fold(article.title),
         joined(names_of(article.title, article.aliases, legends_suffix)),
         orjson.dumps(infobox_terms(article.infobox)).decode(),
-        _search_text(article),
+        search_text(article),
         content_hash(article),
     )
 
