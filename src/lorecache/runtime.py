@@ -128,9 +128,25 @@ class Runtime:
         self.engine = database.make_engine(url, statement_timeout_ms=self.settings.statement_timeout_ms)
         self.store.postgres = PostgresStore(self.engine, self.universe.name)
         self._url = url
-        if prefetch:
+        if prefetch and not self._keeps_another_source():
             self._prefetch(url, source)
         self.files.entries()  # builds the fallback's name index now, not during an outage
+
+    def _keeps_another_source(self) -> bool:
+        """With no source configured, a cache filled from another source (a full dump ingested with
+        `lorecache ingest`) is served as it is: prefetching the bundled sample would replace it."""
+        if self.settings.source:
+            return False
+        last = runs.latest(self.engine, self.universe.name, status="completed")
+        if last is None or last["source"] == self._source():
+            return False
+        log.warning(
+            "the cache holds %s; serving it as it is (LORECACHE_SOURCE or --source prefetches another)",
+            last["source"],
+        )
+        self.progress.begin(last["source"])
+        self.progress.end("skipped")
+        return True
 
     def _prefetch(self, url: str, spec: str, force: bool = False) -> None:
         try:

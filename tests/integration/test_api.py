@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from lorecache.api.app import create_app
 from lorecache.config import Settings
 from tests.conftest import SAMPLE
+from tests.support.pages import infobox_page, write_dump
 
 
 def wait_for_prefetch(client: TestClient, seconds: float = 60) -> dict:
@@ -188,3 +189,17 @@ def test_random_article_matches_its_filters(client: TestClient) -> None:
         ).status_code
         == 404
     )
+
+
+def test_serving_with_no_source_keeps_a_cache_of_another(database_url: str, tmp_path: Path) -> None:
+    """The bundled sample is the default source only for an empty cache: prefetching it over an
+    ingested dump would replace that dump's articles with the sample's."""
+    dump = write_dump(tmp_path / "pages.xml", [infobox_page(1, "Tatooine", "Planet", {}, "A desert world.")])
+    ingested = Settings(DATABASE_URL=database_url, LORECACHE_DATA_DIR=tmp_path, LORECACHE_SOURCE=str(dump))
+    with TestClient(create_app(ingested)) as client:
+        assert wait_for_prefetch(client)["is_complete"]
+    with TestClient(create_app(Settings(DATABASE_URL=database_url, LORECACHE_DATA_DIR=tmp_path))) as client:
+        status = wait_for_prefetch(client)
+        assert (status["progress"]["stage"], status["progress"]["source"]) == ("skipped", str(dump))
+        assert client.get("/api/v1/wiki/cache/stats").json()["total_articles"] == 1
+        assert client.get("/api/v1/wiki/articles/Tatooine").status_code == 200
