@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import FULL_CORPUS, percentiles, serve, wait_complete
+from bench.common import FULL_CORPUS, machine_speed, percentiles, serve, wait_complete
 from lorecache.store import embedded
 
 QUERIES = {
@@ -50,7 +50,7 @@ def main() -> None:
             print(
                 f"dataset {args.dump.name}; per query {args.requests} sequential requests on PostgreSQL, "
                 f"{args.fallback_requests} on the file cache, then as many from {CONCURRENT_CLIENTS} "
-                "concurrent clients\n"
+                f"concurrent clients; {machine_speed()}\n"
             )
             print(f"{'query':<20}{'store':<12}{'p50 ms':>9}{'p99 ms':>9}{'req/s seq':>11}{'req/s x8':>10}")
             for name, query in QUERIES.items():

@@ -35,6 +35,16 @@ def fresh_database(scratch: Path) -> str:
     return url
 
 
+def machine_speed() -> str:
+    """How fast this machine runs Python right now: shared hosts vary by 2x from hour to hour, and a
+    latency figure means little without it."""
+    started = time.perf_counter()
+    total = 0
+    for step in range(5_000_000):
+        total += step
+    return f"a 5M-step Python loop took {time.perf_counter() - started:.2f} s"
+
+
 class PeakRss:
     """Peak resident memory of this process and its children (the parser workers), summed."""
 
