@@ -179,7 +179,7 @@ class Prefetch:
             self._report()
         if complete:
             self.store.delete_missing({entry.page_id for entry in entries})
-        self.store.refresh_category_cache()
+        self.store.refresh_derived()
 
     def _already_done(self, source: Source) -> bool:
         last = runs.latest(self.engine, self.universe, status="completed")

@@ -1,8 +1,8 @@
 """What a search means, in one place, so PostgreSQL and the file cache answer alike.
 
 A query is folded (case, accents, punctuation gone) and matched against an article's names — its title,
-its title without the Legends suffix, its aliases — in tiers: exact, prefix, every word somewhere,
-then typos (some run of words of a name near the needle by trigrams, or a short title within an edit
+its title without the Legends suffix, its aliases — in tiers: exact, prefix, every word begins a word,
+then typos (every word as typed or corrected by `lorecache.spelling`, or a short title within an edit
 distance), then every word inside some word, then full text over summary and infobox.
 Within a tier the more linked article wins, and the canon one before its Legends twin.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from lorecache.text import fold
 
@@ -21,7 +22,6 @@ TIER_SCORES = {EXACT: 1.0, PREFIX: 0.9, WORDS: 0.8, SUBSTRING: 0.3}
 FUZZY_WEIGHT = 0.7
 FULLTEXT_WEIGHT = 0.5
 SIMILARITY_THRESHOLD = 0.3
-WORD_SIMILARITY_THRESHOLD = 0.5
 TRIGRAM_MIN_LENGTH = 3
 EDIT_MAX_LENGTH = 20
 MAX_WORDS = 8
@@ -54,13 +54,6 @@ def tier(names: str, needle: str, needle_words: list[str]) -> int | None:
     if needle_words and all(f" {word}" in names or f"{SEPARATOR}{word}" in names for word in needle_words):
         return WORDS
     return None
-
-
-def initials_begin_words(names: str, needle_words: list[str]) -> bool:
-    """Each word's first letter begins some word of a name: what a typo keeps (users rarely mistype
-    the first letter), and what a query with a whole word missing does not — `desert planet outer
-    rim` is no typo of `Unidentified Outer Rim planet`."""
-    return all(f" {word[0]}" in names or f"{SEPARATOR}{word[0]}" in names for word in needle_words)
 
 
 def contains_words(names: str, needle_words: list[str]) -> bool:
@@ -105,6 +98,27 @@ def closeness_bucket(closeness: float) -> float:
     return math.floor(closeness * 10) / 10
 
 
+@dataclass(frozen=True, slots=True)
+class Match:
+    """How one article matched a query: its tier, how close it came (typos, full text), and whether
+    its whole title did (a typo match by edit distance)."""
+
+    tier: int
+    closeness: float = 1.0
+    whole: bool = False
+
+    def key(self, is_canon: bool, importance: int, title: str, canon_first: bool) -> tuple:
+        """The tier's ORDER BY in PostgreSQL as a sort key: the tier, closeness in tenths for typos and
+        full text, a whole title first, the canon article first when both continuities are asked for,
+        the more linked, the title."""
+        order = -closeness_bucket(self.closeness) if self.tier in (FUZZY, FULLTEXT) else 0.0
+        return (self.tier, order, not self.whole, canon_first and not is_canon, -importance, title)
+
+    @property
+    def score(self) -> float:
+        return score(self.tier, self.closeness)
+
+
 def score(match_tier: int, similarity: float) -> float:
     if match_tier in TIER_SCORES:
         return TIER_SCORES[match_tier]
@@ -119,28 +133,6 @@ def trigrams(text: str) -> set[str]:
         padded = f"  {word} "
         grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
     return grams
-
-
-def similarity(left: str, right: str) -> float:
-    a, b = trigrams(left), trigrams(right)
-    return len(a & b) / len(a | b) if a and b else 0.0
-
-
-def word_similarity(needle: str, text: str) -> float:
-    """How well `needle` matches some run of whole consecutive words of `text` (pg_trgm's
-    strict_word_similarity)."""
-    needle_grams = trigrams(needle)
-    if not needle_grams:
-        return 0.0
-    best = 0.0
-    text_words = _WORD.findall(text.lower())
-    span = max(1, len(_WORD.findall(needle)))
-    for start in range(len(text_words)):
-        for width in range(1, span + 2):
-            window = trigrams(" ".join(text_words[start : start + width]))
-            shared = len(needle_grams & window)
-            best = max(best, shared / len(needle_grams | window) if window else 0.0)
-    return best
 
 
 def infobox_terms(infobox: dict[str, str | list[str]]) -> dict[str, str]:

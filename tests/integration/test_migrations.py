@@ -7,7 +7,15 @@ from sqlalchemy import create_engine, inspect
 
 from lorecache.store import database
 
-TABLES = {"wiki_articles", "image_cache", "scraping_logs", "category_cache"}
+TABLES = {
+    "wiki_articles",
+    "image_cache",
+    "scraping_logs",
+    "category_cache",
+    "article_names",
+    "article_words",
+    "search_vocabulary",
+}
 ROOT = Path(__file__).parents[2]
 
 
@@ -21,7 +29,7 @@ def _tables(url: str) -> set[str]:
 
 def test_upgrade_downgrade_upgrade_round_trip(database_url: str) -> None:
     assert _tables(database_url) == TABLES
-    assert database.current(database_url) == "c4d8e2f1a7b3"
+    assert database.current(database_url) == "e7b2c9d4a5f1"
 
     database.downgrade(database_url, "base")
     assert _tables(database_url) == set()
@@ -54,4 +62,5 @@ def test_alembic_command_line_from_the_repository_root(database_url: str) -> Non
     assert "Running upgrade 83814bca1097 -> 5c1e7d2a9b40" in up.stderr
     assert "Running upgrade 5c1e7d2a9b40 -> 9a4f3c6e1d27" in up.stderr
     assert "Running upgrade 9a4f3c6e1d27 -> c4d8e2f1a7b3" in up.stderr
+    assert "Running upgrade c4d8e2f1a7b3 -> e7b2c9d4a5f1" in up.stderr
     assert _tables(database_url) == TABLES

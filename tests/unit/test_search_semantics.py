@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lorecache.search import EXACT, PREFIX, WORDS, joined, names_of, similarity, tier, trigrams
+from lorecache.search import EXACT, PREFIX, WORDS, joined, names_of, tier, trigrams
 from lorecache.text import fold
 
 
@@ -14,18 +14,6 @@ from lorecache.text import fold
 )
 def test_fold(raw: str, folded: str) -> None:
     assert fold(raw) == folded
-
-
-@pytest.mark.parametrize(
-    ("left", "right", "expected"),
-    [
-        ("tatoine", "tatooine", 0.7),
-        ("corusant", "coruscant", 0.5833),
-        ("skywalker luke", "luke skywalker", 1.0),
-    ],
-)
-def test_similarity_matches_pg_trgm(left: str, right: str, expected: float) -> None:
-    assert similarity(left, right) == pytest.approx(expected, abs=1e-4)
 
 
 def test_trigrams_pad_words_like_pg_trgm() -> None:

@@ -21,16 +21,17 @@ import orjson
 
 from lorecache.article import Article
 from lorecache.search import (
+    EXACT,
     FULLTEXT,
     FUZZY,
     SUBSTRING,
     TRIGRAM_MIN_LENGTH,
-    closeness_bucket,
+    Match,
     contains_words,
     infobox_terms,
-    score,
     tier,
 )
+from lorecache.spelling import Fixes
 from lorecache.store.index_entry import IndexEntry
 from lorecache.store.name_index import NameIndex
 from lorecache.store.query import Continuity, ListQuery, SearchPage, listing, summarize
@@ -184,12 +185,12 @@ class FileCache:
         index = self._index()
         end = query.offset + query.limit + 1
         if query.needle:
-            ranked = sorted(self._matches(index, query, index.candidates(query.needle).items()))
+            fixed = index.fixes(query.needle_words) if len(query.needle) >= TRIGRAM_MIN_LENGTH else []
+            ranked = sorted(self._matches(index, query, index.candidates(query.needle, fixed), fixed))
             if len(ranked) < end:
                 ranked += sorted(self._text_matches(index, query, {r.position for r in ranked}))
         else:
-            browse = ((position, 0) for position in index.by_rank(query.categories))
-            ranked = list(islice(self._matches(index, query, browse), end))
+            ranked = list(islice(self._matches(index, query, index.by_rank(query.categories), []), end))
         page = ranked[query.offset : end]
         rows = [listing(self.read(index.entries[r.position]).to_dict(), r.score) for r in page]
         suggestion = None
@@ -213,18 +214,16 @@ class FileCache:
         return dict(sorted(self._index().counts.items()))
 
     def _matches(
-        self, index: NameIndex, query: ListQuery, candidates: Iterable[tuple[int, int]]
+        self, index: NameIndex, query: ListQuery, candidates: Iterable[int], fixed: Fixes
     ) -> Iterator[_Ranked]:
         """Candidates in scope and matching a name."""
         needle, needle_words = query.needle, query.needle_words
-        for position, shared in candidates:
+        for position in candidates:
             entry = index.entries[position]
             if not self._in_scope(entry, query):
                 continue
-            match_tier, closeness = _tier(index, position, shared, needle, needle_words)
-            if match_tier is not None and (
-                ranked := self._ranked(entry, position, query, match_tier, closeness)
-            ):
+            match = _match(index, position, needle, needle_words, fixed)
+            if match is not None and (ranked := self._ranked(entry, position, query, match)):
                 yield ranked
 
     def _text_matches(self, index: NameIndex, query: ListQuery, seen: set[int]) -> Iterator[_Ranked]:
@@ -233,24 +232,15 @@ class FileCache:
             entry = index.entries[position]
             if position in seen or not self._in_scope(entry, query):
                 continue
-            if ranked := self._ranked(entry, position, query, FULLTEXT, rank):
+            if ranked := self._ranked(entry, position, query, Match(FULLTEXT, rank)):
                 yield ranked
 
-    def _ranked(
-        self, entry: IndexEntry, position: int, query: ListQuery, match_tier: int, closeness: float
-    ) -> _Ranked | None:
+    def _ranked(self, entry: IndexEntry, position: int, query: ListQuery, match: Match) -> _Ranked | None:
         """The sort keys of PostgreSQL's ORDER BY, for an entry that passes the filters."""
         if not self._passes_filters(entry, query):
             return None
-        return _Ranked(
-            tier=match_tier,
-            order=-closeness_bucket(closeness) if match_tier in (FUZZY, FULLTEXT) else 0.0,
-            legends=query.continuity == "all" and not entry.is_canon,
-            importance=-entry.importance,
-            title=entry.title,
-            position=position,
-            score=score(match_tier, closeness) if query.needle else None,
-        )
+        key = match.key(entry.is_canon, entry.importance, entry.title, query.continuity == "all")
+        return _Ranked(key, position, match.score if query.needle else None)
 
     def _text_index(self, index: NameIndex) -> TextIndex:
         with self._lock:
@@ -294,26 +284,25 @@ class FileCache:
 
 @dataclass(order=True, slots=True)
 class _Ranked:
-    tier: int
-    order: float
-    legends: bool
-    importance: int
-    title: str
+    key: tuple
     position: int = field(compare=False)
     score: float | None = field(compare=False)
 
+    @property
+    def tier(self) -> int:
+        return self.key[0]
 
-def _tier(
-    index: NameIndex, position: int, shared: int, needle: str, words: list[str]
-) -> tuple[int | None, float]:
-    """The match tier of one article and, for typo matches, how close it came."""
+
+def _match(
+    index: NameIndex, position: int, needle: str, needle_words: list[str], fixed: Fixes
+) -> Match | None:
+    """How one article matches the query, if it does; without a query every article matches."""
     if not needle:
-        return 0, 0.0
+        return Match(EXACT, 0.0)
     names = index.names[position]
-    match_tier = tier(names, needle, words)
+    match_tier = tier(names, needle, needle_words)
     if match_tier is not None:
-        return match_tier, 1.0
-    closeness = index.closeness(position, needle, shared) if len(needle) >= TRIGRAM_MIN_LENGTH else None
-    if closeness is not None:
-        return FUZZY, closeness
-    return (SUBSTRING, 1.0) if contains_words(names, words) else (None, 0.0)
+        return Match(match_tier)
+    if len(needle) >= TRIGRAM_MIN_LENGTH and (typo := index.typo(position, needle, needle_words, fixed)):
+        return typo
+    return Match(SUBSTRING) if contains_words(names, needle_words) else None

@@ -1,7 +1,9 @@
 """The file cache's in-memory search structures, derived from its index when it loads.
 
 Trigram postings (pg_trgm's trigrams of every name an article answers to) narrow a query to the
-articles that share enough trigrams with it, so a search touches a few hundred entries, not all.
+articles that share enough trigrams with it, so a search touches a few hundred entries, not all. The
+vocabulary of names (every word, how many articles use it, grouped by first letter and length) corrects
+typos as PostgreSQL's `search_vocabulary` does, and word postings lead from a correction to its names.
 """
 
 from __future__ import annotations
@@ -10,23 +12,26 @@ import math
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import takewhile
+from operator import itemgetter
+from typing import TypeVar
 
 from lorecache.search import (
+    FUZZY,
     SIMILARITY_THRESHOLD,
     TRIGRAM_MIN_LENGTH,
-    WORD_SIMILARITY_THRESHOLD,
+    Match,
     edit_closeness,
-    initials_begin_words,
     joined,
     names_of,
-    similarity,
     trigrams,
-    word_similarity,
-    words,
 )
+from lorecache.spelling import Fixes, fixes, halves, needs_correction, typo_closeness
 from lorecache.store.index_entry import IndexEntry
 from lorecache.text import fold
+
+T = TypeVar("T")
 
 
 class NameIndex:
@@ -36,6 +41,7 @@ class NameIndex:
         self.names: list[str] = []
         self.by_name: dict[str, list[int]] = {}
         self.postings: dict[str, array] = {}
+        self.word_postings: dict[str, array] = {}
         for position, entry in enumerate(entries):
             names = names_of(entry.title, entry.aliases, legends_suffix)
             self.names.append(joined(names))
@@ -43,6 +49,12 @@ class NameIndex:
                 self.by_name.setdefault(name, []).append(position)
             for gram in trigrams(" ".join(names)):
                 self.postings.setdefault(gram, array("i")).append(position)
+            for word in {word for name in names for word in name.split()}:
+                self.word_postings.setdefault(word, array("i")).append(position)
+        self.sorted_words = sorted(self.word_postings)
+        self.words_by_shape: dict[tuple[str, int], list[str]] = {}
+        for word in self.sorted_words:
+            self.words_by_shape.setdefault((word[0], len(word)), []).append(word)
         self.sorted_names = sorted(
             (name, position) for name, positions in self.by_name.items() for position in positions
         )
@@ -56,35 +68,43 @@ class NameIndex:
             counts["articles"] += 1
             counts["canon"] += entry.is_canon
 
-    def candidates(self, needle: str) -> dict[int, int]:
-        """Positions that could match `needle` in any tier, with the trigrams each shares with it.
-
-        A superset: the caller ranks them. Short needles have no useful trigrams, so they get the
-        articles with a name starting with them.
-        """
+    def candidates(self, needle: str, fixed: Fixes) -> set[int]:
+        """Positions that could match `needle` in any tier: those sharing enough trigrams with it, and
+        those holding a correction of one of its words. A superset: the caller ranks them. Short needles
+        have no useful trigrams, so they get the articles with a name starting with them."""
         if len(needle) < TRIGRAM_MIN_LENGTH:
-            return dict.fromkeys(self._prefixed(needle), 0)
+            return set(self._prefixed(needle))
         grams = trigrams(needle)
         shared: Counter[int] = Counter()
         for gram in grams:
             shared.update(self.postings.get(gram, ()))
         least = max(1, math.floor(SIMILARITY_THRESHOLD * len(grams)))
-        return {position: count for position, count in shared.items() if count >= least}
+        found = {position for position, count in shared.items() if count >= least}
+        for correction, _ in (pair for corrected in fixed for pair in corrected):
+            for word in self._words_beginning(correction):
+                found.update(self.word_postings[word])
+        return found
 
-    def closeness(self, position: int, needle: str, shared: int) -> float | None:
-        """How near a typo match comes, or None when PostgreSQL would not call it a match: strict word
-        similarity of at least 0.5 to some name whose words begin with the needle's initials, or a
-        title within the edit budget."""
-        needle_grams = len(trigrams(needle))
-        title = self.entries[position].search_title
-        names = self.names[position]
-        reachable = needle_grams and shared / needle_grams >= WORD_SIMILARITY_THRESHOLD
-        word = word_similarity(needle, names) if reachable else 0.0
-        edit = edit_closeness(title, needle)
-        near_words = word >= WORD_SIMILARITY_THRESHOLD and initials_begin_words(names, words(needle))
-        if not near_words and not edit:
-            return None
-        return max(similarity(title, needle), word, edit)
+    def fixes(self, needle_words: list[str]) -> Fixes:
+        """Corrections of the words that are no common vocabulary word, as `search_vocabulary` gives
+        them."""
+        looked_up = {*needle_words, *(part for word in needle_words for part in halves(word))}
+        vocabulary = {word: len(self.word_postings[word]) for word in looked_up if word in self.word_postings}
+        candidates = [
+            (candidate, len(self.word_postings[candidate]))
+            for word in set(needle_words)
+            if needs_correction(word, vocabulary)
+            for length in range(len(word) - 1, len(word) + 2)
+            for candidate in self.words_by_shape.get((word[:1], length), ())
+        ]
+        return fixes(needle_words, candidates, vocabulary)
+
+    def typo(self, position: int, needle: str, needle_words: list[str], fixed: Fixes) -> Match | None:
+        """A typo match, if it is one: every word as typed or by a correction begins a word of a name,
+        or the whole title is within the edit budget."""
+        words = typo_closeness(self.names[position], needle_words, fixed) if any(fixed) else 0.0
+        edit = edit_closeness(self.entries[position].search_title, needle)
+        return Match(FUZZY, max(words, edit), whole=edit > 0) if words or edit else None
 
     def by_rank(self, categories: tuple[str, ...]) -> Iterable[int]:
         """Positions in browse order (most linked first), only of `categories` when given."""
@@ -102,9 +122,17 @@ class NameIndex:
         folded = {fold(title), fold(title + self.legends_suffix)}
         return sorted({position for name in folded for position in self.by_name.get(name, ())})
 
+    def _words_beginning(self, prefix: str) -> Iterator[str]:
+        start = bisect_left(self.sorted_words, prefix)
+        return _starting(self.sorted_words, start, prefix, lambda word: word)
+
     def _prefixed(self, needle: str) -> Iterator[int]:
         start = bisect_left(self.sorted_names, (needle, -1))
-        for name, position in self.sorted_names[start:]:
-            if not name.startswith(needle):
-                return
-            yield position
+        return (position for _, position in _starting(self.sorted_names, start, needle, itemgetter(0)))
+
+
+def _starting(ordered: Sequence[T], start: int, prefix: str, text: Callable[[T], str]) -> Iterator[T]:
+    """The items of a sorted sequence from `start` on whose text begins with `prefix`, read in place
+    (a slice would copy the rest of the list)."""
+    following = (ordered[at] for at in range(start, len(ordered)))
+    return takewhile(lambda item: text(item).startswith(prefix), following)

@@ -6,6 +6,7 @@ here from fixed fragments, so no input can change the statement's shape.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +21,13 @@ from lorecache.search import (
     WORDS,
     edit_budget,
 )
+from lorecache.spelling import Fixes, deletes, halves
 from lorecache.store.query import SUMMARY_FIELDS, ListQuery
 
 COLUMNS = ", ".join(("id", *SUMMARY_FIELDS))
+NARROW = "id, title, is_canon, importance"
+"""What ranking needs of a row; the page's rows are read whole once it is known."""
+LAST_CODE_POINT = 0x10FFFF
 
 
 def like_escape(text: str) -> str:
@@ -66,7 +71,11 @@ def browse(query: ListQuery, universe: str) -> tuple[str, dict[str, Any]]:
     return sql, {**statement.params, "limit": query.limit + 1, "offset": query.offset}
 
 
-def by_name(query: ListQuery, universe: str) -> tuple[list[str], dict[str, Any]]:
+PROBE_LIMIT = 200
+
+
+@dataclass
+class NameTiers:
     """The name tiers in rank order, as statements sharing one set of parameters.
 
     Each returns at most `:room` rows not in `:seen`. The caller runs them one after the other and
@@ -74,40 +83,128 @@ def by_name(query: ListQuery, universe: str) -> tuple[list[str], dict[str, Any]]
     holds every match of theirs, which is what keeps a row out of the later, weaker tiers. Each
     statement is one index scan: a single query with every tier ORed together scans the union of all
     candidates and scores each of them.
+
+    Most queries match few names, and then one scan does better still: `probe` fetches every name
+    holding each word somewhere — which every tier but the typos' requires — and the caller ranks them
+    itself when they are at most PROBE_LIMIT, leaving only the typo tier to PostgreSQL.
     """
+
+    query: ListQuery
+    statement: Statement
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.statement.params
+
+    @property
+    def probes(self) -> bool:
+        """Trigrams serve the probe only from TRIGRAM_MIN_LENGTH characters."""
+        return len(self.query.needle) >= TRIGRAM_MIN_LENGTH
+
+    def probe(self) -> str:
+        return (
+            f"SELECT {NARROW}, search_names FROM wiki_articles WHERE {self.statement.where()} "
+            f"AND {_inside_words(self.query, self.statement)} LIMIT {PROBE_LIMIT + 1}"
+        )
+
+    def statements(self, fixes: Callable[[], Fixes]) -> Iterator[str]:
+        """Every tier, for a needle too short or too common to probe; the typo tier's corrections are
+        asked for only when it is reached. Shorter needles than trigrams serve match prefixes only."""
+        query, statement = self.query, self.statement
+        yield self._prefixes()
+        if not self.probes:
+            return
+        yield self._words()
+        yield self.typos(fixes())
+        yield _tier(query, statement, _inside_words(query, statement), str(SUBSTRING))
+
+    def typos(self, fixes: Fixes) -> str:
+        return _typo_tier(self.query, self.statement, fixes)
+
+    def _prefixes(self) -> str:
+        """EXACT and PREFIX: a range of `article_names`' pattern index, read without the table; a
+        query filtering on infobox fields, which only `wiki_articles` holds, by the trigram index."""
+        query, statement = self.query, self.statement
+        if query.filters:
+            named = f"CASE WHEN search_names LIKE :exact ESCAPE '\\' THEN {EXACT} ELSE {PREFIX} END"
+            return _tier(query, statement, "search_names LIKE :prefix ESCAPE '\\'", named)
+        exactness = f"min(CASE WHEN name = :needle THEN {EXACT} ELSE {PREFIX} END)"
+        return self._ranged("article_names", "name", query.needle, exactness)
+
+    def _words(self) -> str:
+        """WORDS: for one word without infobox filters a range of `article_words`, else each word
+        looked up in the trigram index."""
+        query, statement = self.query, self.statement
+        if query.filters or len(query.needle_words) != 1:
+            return _tier(query, statement, _words(query, statement), str(WORDS))
+        return self._ranged("article_words", "word", query.needle, str(WORDS))
+
+    def _ranged(self, table: str, column: str, start: str, tier: str) -> str:
+        """The articles one of whose names (or words) in `table` begins with `start`, ranked as the
+        other tiers are."""
+        statement = self.statement
+        statement.params |= {"range_start": start, "range_end": start + chr(LAST_CODE_POINT)}
+        canon_first = "is_canon DESC, " if self.query.continuity == "all" else ""
+        return f"""
+            SELECT article_id AS id, title, is_canon, importance, {tier} AS tier, 1::real AS similarity
+            FROM {table}
+            WHERE {statement.where()} AND {column} ~>=~ :range_start AND {column} ~<~ :range_end
+              AND article_id <> ALL(:seen)
+            GROUP BY article_id, title, is_canon, importance
+            ORDER BY tier, {canon_first}importance DESC, title COLLATE "C" LIMIT :room
+        """
+
+
+def by_name(query: ListQuery, universe: str) -> NameTiers:
     statement = scope(query, universe)
-    needle = query.needle
-    escaped = like_escape(needle)
+    escaped = like_escape(query.needle)
     statement.params |= {
-        "needle": needle,
+        "needle": query.needle,
         "exact": f"%{SEPARATOR}{escaped}{SEPARATOR}%",
         "prefix": f"%{SEPARATOR}{escaped}%",
     }
-    named = f"CASE WHEN search_names LIKE :exact ESCAPE '\\' THEN {EXACT} ELSE {PREFIX} END"
-    if len(needle) < TRIGRAM_MIN_LENGTH:
-        statement.params["title_prefix"] = f"{escaped}%"
-        title_prefix = _tier(query, statement, "search_title LIKE :title_prefix ESCAPE '\\'", named)
-        return [title_prefix], statement.params
-    tiers = [
-        _tier(query, statement, "search_names LIKE :prefix ESCAPE '\\'", named),
-        _tier(query, statement, _words(query, statement), str(WORDS)),
-        _typo_tier(query, statement),
-        _tier(query, statement, _inside_words(query, statement), str(SUBSTRING)),
-    ]
-    return tiers, statement.params
+    return NameTiers(query, statement)
 
 
-def _tier(query: ListQuery, statement: Statement, condition: str, tier: str, similarity: str = "1") -> str:
-    """One tier's statement: within it, the better match (exact before prefix, nearer typos) first,
-    then the canon article before its Legends twin, then the more linked."""
+def vocabulary(query: ListQuery, universe: str) -> tuple[str, dict[str, Any]]:
+    """What typo correction needs of the vocabulary, in exact index lookups: the words sharing a delete
+    neighbour with a typed word (one typo apart at most; `exact` false), and which of the typed words
+    and their halves are vocabulary words (`exact` true). `spelling.fixes` picks among them."""
+    typed = query.needle_words
+    sql = """
+        SELECT word, uses, false AS exact FROM search_vocabulary
+        WHERE universe = :u AND deletes && CAST(:deletes AS text[])
+        UNION ALL
+        SELECT word, uses, true FROM search_vocabulary WHERE universe = :u AND word = ANY(:exact)
+    """
+    neighbours = sorted(
+        {variant for word in typed if len(word) >= TRIGRAM_MIN_LENGTH for variant in deletes(word)}
+    )
+    exact = sorted({*typed, *(part for word in typed for part in halves(word))})
+    return sql, {"u": universe, "deletes": neighbours, "exact": exact}
+
+
+def _tier(
+    query: ListQuery,
+    statement: Statement,
+    condition: str,
+    tier: str,
+    similarity: str = "1",
+    whole: str | None = None,
+) -> str:
+    """One tier's statement: within it, the better match (exact before prefix, nearer typos, a whole
+    title before a word of one) first, then the canon article before its Legends twin, then the more
+    linked."""
     rank = [tier] if not tier.isdigit() else []
     if similarity != "1":
         rank.append(f"-floor(({similarity}) * 10)")
+    if whole:
+        rank.append(f"({whole}) DESC")
     if query.continuity == "all":
         rank.append("is_canon DESC")
-    order = ", ".join((*rank, "importance DESC", "title"))
+    order = ", ".join((*rank, "importance DESC", 'title COLLATE "C"'))
     return (
-        f"SELECT {COLUMNS}, {tier} AS tier, {similarity}::real AS similarity FROM wiki_articles "
+        f"SELECT {NARROW}, {tier} AS tier, {similarity}::real AS similarity FROM wiki_articles "
         f"WHERE {statement.where()} AND id <> ALL(:seen) AND ({condition}) ORDER BY {order} LIMIT :room"
     )
 
@@ -117,17 +214,6 @@ def _words(query: ListQuery, statement: Statement) -> str:
     return " AND ".join(
         _begins_a_word(statement, f"start{number}", word) for number, word in enumerate(query.needle_words)
     )
-
-
-def _initials(query: ListQuery, statement: Statement) -> str:
-    """search.initials_begin_words in SQL, as a filter: `strpos`, which no index serves, because a
-    one-letter LIKE in the trigram index would read the posting list of every name with that initial."""
-    initials = []
-    for number, word in enumerate(query.needle_words):
-        name, inner = f"initial{number}_name", f"initial{number}_word"
-        statement.params |= {name: f"{SEPARATOR}{word[0]}", inner: f" {word[0]}"}
-        initials.append(f"(strpos(search_names, :{name}) > 0 OR strpos(search_names, :{inner}) > 0)")
-    return " AND ".join(initials)
 
 
 def _begins_a_word(statement: Statement, key: str, fragment: str) -> str:
@@ -147,19 +233,42 @@ def _inside_words(query: ListQuery, statement: Statement) -> str:
     return " AND ".join(inside)
 
 
-def _typo_tier(query: ListQuery, statement: Statement) -> str:
-    """Strict word similarity (some run of words of a name is near the needle) or, for names short
-    enough, an edit distance within budget; closeness in tenths orders them before importance.
+def _typo_tier(query: ListQuery, statement: Statement, fixes: Fixes) -> str:
+    """Every word as typed or by a correction begins a word of a name (`spelling.typo_closeness`), or,
+    for titles short enough, the whole title within the edit budget; closeness in tenths orders them,
+    then a whole title before a word of one (`Omen` before `Dark Omen` for `Omeen`), then importance.
 
-    The edit-distance candidates come from an index-only scan of a covering index, apart from the
-    trigram scan: ORed into one bitmap, each of them would be fetched from the table first.
+    The corrections' rows come from one trigram scan per word for any of its spellings (a LIKE per
+    spelling, the word start checked after by `strpos`: two LIKEs per spelling would scan each twice);
+    the edit-distance candidates from an index-only scan of a covering index. LIKE's escape character
+    is the backslash `like_escape` uses.
     """
     needle = query.needle
+    matched, nearness = [], []
+    for number, (word, fixed) in enumerate(zip(query.needle_words, fixes, strict=True)):
+        spellings = [(word, 1.0), *fixed]
+        statement.params[f"spell{number}"] = [f"%{like_escape(option)}%" for option, _ in spellings]
+        branches = []
+        for index, (option, near) in enumerate(spellings):
+            key = f"spell{number}_{index}"
+            statement.params |= {
+                f"{key}_name": f"{SEPARATOR}{option}",
+                f"{key}_word": f" {option}",
+                f"{key}_near": near,
+            }
+            branches.append(
+                f"WHEN strpos(search_names, :{key}_name) > 0 OR strpos(search_names, :{key}_word) > 0 "
+                f"THEN :{key}_near"
+            )
+        closeness = f"(CASE {' '.join(branches)} ELSE 0 END)"
+        matched.append(f"search_names LIKE ANY(:spell{number}) AND {closeness} > 0")
+        nearness.append(closeness)
+    corrected = any(fixes)
+    words_near = f"({' AND '.join(matched)})" if corrected else "false"
+    words_closeness = f"({' + '.join(nearness)}) / {len(nearness)}" if corrected else "0"
     budget = edit_budget(needle)
-    word_near = f"(:needle <<% search_names AND {_initials(query, statement)})"
-    closeness = "similarity(search_title, :needle), strict_word_similarity(:needle, search_names)"
     if not budget:
-        return _tier(query, statement, word_near, str(FUZZY), f"greatest({closeness})")
+        return _tier(query, statement, words_near, str(FUZZY), words_closeness)
     statement.params |= {
         "first": needle[:1],
         "budget": budget,
@@ -175,7 +284,13 @@ def _typo_tier(query: ListQuery, statement: Statement) -> str:
         f"CASE WHEN left(search_title, 1) = :first AND {within} <= :budget "
         f"THEN 1 - {within}::real / greatest(length(search_title), length(:needle)) ELSE 0 END"
     )
-    return _tier(query, statement, f"{word_near} OR {near}", str(FUZZY), f"greatest({closeness}, {edit})")
+    closeness = f"greatest({words_closeness}, {edit})"
+    return _tier(query, statement, f"{words_near} OR {near}", str(FUZZY), closeness, f"{edit} > 0")
+
+
+def by_id(ids: list[int]) -> tuple[str, dict[str, Any]]:
+    """The page's rows, whole."""
+    return f"SELECT {COLUMNS} FROM wiki_articles WHERE id = ANY(:ids)", {"ids": ids}
 
 
 def by_text(query: ListQuery, universe: str, exclude: list[int], limit: int, offset: int) -> tuple[str, dict]:
@@ -190,10 +305,11 @@ def by_text(query: ListQuery, universe: str, exclude: list[int], limit: int, off
     rank = "ts_rank(search_vector, terms, 32)"
     canon_first = "is_canon DESC, " if query.continuity == "all" else ""
     sql = f"""
-        SELECT {COLUMNS}, {FULLTEXT} AS tier, {rank} AS similarity
+        SELECT {NARROW}, {FULLTEXT} AS tier, {rank} AS similarity
         FROM wiki_articles, websearch_to_tsquery('english', unaccent(:text)) AS terms
         WHERE {statement.where()}
-        ORDER BY floor({rank} * 10) DESC, {canon_first}importance DESC, title LIMIT :limit OFFSET :offset
+        ORDER BY floor({rank} * 10) DESC, {canon_first}importance DESC, title COLLATE "C"
+        LIMIT :limit OFFSET :offset
     """
     params = {**statement.params, "text": query.needle, "exclude": exclude, "limit": limit, "offset": offset}
     return sql, params

@@ -15,7 +15,18 @@ from sqlalchemy import Connection, Engine, text
 
 from lorecache.article import Article
 from lorecache.fulltext import search_text
-from lorecache.search import FUZZY, SEPARATOR, infobox_terms, joined, names_of, score
+from lorecache.search import (
+    FUZZY,
+    SEPARATOR,
+    SUBSTRING,
+    Match,
+    infobox_terms,
+    joined,
+    names_of,
+    score,
+    tier,
+)
+from lorecache.spelling import Fixes, fixes
 from lorecache.store import pg_search
 from lorecache.store.query import Continuity, ListQuery, SearchPage, listing, summarize
 from lorecache.text import fold
@@ -77,6 +88,43 @@ WITH evicted AS (
 )
 SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
 """
+
+# What `refresh_derived` rebuilds from `wiki_articles`, each from the one before. `search_names` holds an
+# article's names joined by `|`, each name's words joined by one space; the vocabulary keeps each word's
+# delete neighbourhood as `spelling.deletes` makes it.
+_DERIVED = (
+    "DELETE FROM category_cache WHERE universe = :u",
+    """
+    INSERT INTO category_cache (universe, category, article_count, canon_count)
+    SELECT universe, category, count(*), count(*) FILTER (WHERE is_canon)
+    FROM wiki_articles WHERE universe = :u GROUP BY universe, category
+    """,
+    "DELETE FROM article_names WHERE universe = :u",
+    r"""
+    INSERT INTO article_names (universe, name, article_id, category, is_canon, importance, title)
+    SELECT universe, name, id, category, is_canon, importance, title
+    FROM wiki_articles, regexp_split_to_table(trim(BOTH '|' FROM search_names), '\|') AS name
+    WHERE universe = :u AND name <> ''
+    """,
+    "DELETE FROM article_words WHERE universe = :u",
+    """
+    INSERT INTO article_words (universe, word, article_id, category, is_canon, importance, title)
+    SELECT DISTINCT universe, word, article_id, category, is_canon, importance, title
+    FROM article_names, regexp_split_to_table(name, ' ') AS word
+    WHERE universe = :u
+    """,
+    "DELETE FROM search_vocabulary WHERE universe = :u",
+    """
+    INSERT INTO search_vocabulary (universe, word, uses, deletes)
+    SELECT universe, word, count(*),
+           word || ARRAY(
+               SELECT DISTINCT left(word, i - 1) || substr(word, i + 1)
+               FROM generate_series(1, length(word)) AS i
+           )
+    FROM article_words WHERE universe = :u
+    GROUP BY universe, word
+    """,
+)
 
 _ARTICLE_COLUMNS = ", ".join(ARTICLE_COLUMNS)
 
@@ -162,52 +210,45 @@ class PostgresStore:
                 )
         return len(gone)
 
-    def refresh_category_cache(self) -> None:
-        """Counts per category, and the table made ready for searches after a bulk write."""
-        self._vacuum()
+    def refresh_derived(self) -> None:
+        """After a bulk write: the table made ready for searches, then what is derived from all the
+        articles — counts per category, every name and word, the search vocabulary — rebuilt in one
+        transaction (readers see the old or the new) and made ready in turn."""
+        self._vacuum("wiki_articles")
         with self.engine.begin() as connection:
-            connection.execute(text("DELETE FROM category_cache WHERE universe = :u"), {"u": self.universe})
-            connection.execute(
-                text(
-                    "INSERT INTO category_cache (universe, category, article_count, canon_count) "
-                    "SELECT universe, category, count(*), count(*) FILTER (WHERE is_canon) "
-                    "FROM wiki_articles WHERE universe = :u GROUP BY universe, category"
-                ),
-                {"u": self.universe},
-            )
+            for sql in _DERIVED:
+                connection.execute(text(sql), {"u": self.universe})
+        self._vacuum("category_cache, article_names, article_words, search_vocabulary")
 
-    def _vacuum(self) -> None:
-        """After a bulk write the planner believes the table is small and scans all of it for every
+    def _vacuum(self, tables: str) -> None:
+        """After a bulk write the planner believes a table is small and scans all of it for every
         search (800 ms instead of 40), the trigram and full-text indexes keep thousands of entries in
         an unsorted pending list that every search reads, and index-only scans fall back to the
         table. VACUUM (ANALYZE) fixes all three; on pages a previous VACUUM saw it costs little."""
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("VACUUM (ANALYZE) wiki_articles"))
+            connection.execute(text(f"VACUUM (ANALYZE) {tables}"))
 
     def list_articles(self, query: ListQuery) -> list[dict[str, Any]]:
         return self.search(query).rows
 
     def search(self, query: ListQuery) -> SearchPage:
-        """Name tiers first; only when they run out before the page ends, full text fills it. One
-        connection for all of it: each checkout costs a round trip (the pre-ping)."""
+        """Name tiers first; only when they run out before the page ends, full text fills it; then the
+        page's rows are read whole. One connection for all of it: each checkout costs a round trip (the
+        pre-ping)."""
         if not query.needle:
             return _page(self._rows(*pg_search.browse(query, self.universe)), query.limit)
         window = query.offset + query.limit + 1
-        named: list[dict[str, Any]] = []
-        tiers, params = pg_search.by_name(query, self.universe)
         with self.engine.connect() as connection:
-            for tier in tiers:
-                room, seen = window - len(named), [row["id"] for row in named]
-                named += _fetch(connection, tier, {**params, "room": room, "seen": seen})
-                if len(named) == window:
-                    break
+            named = _named(connection, query, self.universe, window)
             page = named[query.offset :]
             if len(named) < window:
                 wanted = query.limit + 1 - len(page)
                 skip = max(0, query.offset - len(named))
                 exclude = [row["id"] for row in named]
                 page += _fetch(connection, *pg_search.by_text(query, self.universe, exclude, wanted, skip))
-        return _page(page, query.limit, _suggestion(named, query.needle))
+            whole = {row["id"]: row for row in _fetch(connection, *pg_search.by_id([r["id"] for r in page]))}
+        rows = [whole[row["id"]] | row for row in page if row["id"] in whole]
+        return _page(rows, query.limit, _suggestion(named, query.needle))
 
     def random(self, query: ListQuery) -> dict[str, Any] | None:
         statement = pg_search.scope(query, self.universe)
@@ -306,6 +347,60 @@ class PostgresStore:
 
 def _fetch(connection: Connection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     return [dict(row) for row in connection.execute(text(sql), params).mappings()]
+
+
+def _named(connection: Connection, query: ListQuery, universe: str, window: int) -> list[dict[str, Any]]:
+    """The name tiers' matches, best first, at most `window` of them: from the probe, ranked here, when
+    it finds few enough names, else tier by tier in PostgreSQL."""
+    tiers = pg_search.by_name(query, universe)
+    sources: Iterable[str | list[dict[str, Any]]] = tiers.statements(
+        lambda: _fixes(connection, query, universe)
+    )
+    if tiers.probes:
+        probed = _fetch(connection, tiers.probe(), tiers.params)
+        if len(probed) <= pg_search.PROBE_LIMIT:
+            sources = _probed_tiers(connection, query, universe, tiers, probed)
+    named: list[dict[str, Any]] = []
+    for source in sources:
+        room, seen = window - len(named), [row["id"] for row in named]
+        if isinstance(source, str):
+            named += _fetch(connection, source, {**tiers.params, "room": room, "seen": seen})
+        else:
+            named += [row for row in source if row["id"] not in set(seen)][:room]
+        if len(named) == window:
+            break
+    return named
+
+
+def _probed_tiers(
+    connection: Connection, query: ListQuery, universe: str, tiers: pg_search.NameTiers, probed: list[dict]
+) -> Iterator[str | list[dict[str, Any]]]:
+    """The probe's names ranked as the tiers would: exact, prefix and every-word matches, then the typo
+    tier's statement (its corrections asked for only if the page is not full yet), then the rest — each
+    word inside some word."""
+    canon_first = query.continuity == "all"
+    ranked = []
+    for row in probed:
+        match_tier = tier(row.pop("search_names"), query.needle, query.needle_words)
+        match = Match(SUBSTRING if match_tier is None else match_tier)
+        row |= {"tier": match.tier, "similarity": match.closeness}
+        ranked.append((match.key(row["is_canon"], row["importance"], row["title"], canon_first), row))
+    ranked.sort(key=lambda pair: pair[0])
+    yield [row for _, row in ranked if row["tier"] != SUBSTRING]
+    yield tiers.typos(_fixes(connection, query, universe))
+    yield [row for _, row in ranked if row["tier"] == SUBSTRING]
+
+
+def _fixes(connection: Connection, query: ListQuery, universe: str) -> Fixes:
+    """The corrections of each word of the query, from the search vocabulary."""
+    sql, params = pg_search.vocabulary(query, universe)
+    candidates, vocabulary = [], {}
+    for word, uses, exact in connection.execute(text(sql), params):
+        if exact:
+            vocabulary[word] = uses
+        else:
+            candidates.append((word, uses))
+    return fixes(query.needle_words, candidates, vocabulary)
 
 
 def _article(universe: str, row: Any) -> Article:

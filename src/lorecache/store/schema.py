@@ -100,6 +100,60 @@ class CategoryCache(Base):
     updated_at: Mapped[datetime] = _created()
 
 
+def _ranked_by_prefix(table: str, column: str) -> tuple[Index]:
+    """A pattern index holding what ranking needs, so that a prefix is read by an index-only scan."""
+    return (
+        Index(
+            f"ix_{table}_prefix",
+            "universe",
+            column,
+            postgresql_ops={column: "text_pattern_ops"},
+            postgresql_include=["article_id", "category", "is_canon", "importance", "title"],
+        ),
+    )
+
+
+class _RankedNaming:
+    """An article's name or word, with the article's ranking keys beside it."""
+
+    universe: Mapped[str] = mapped_column(String(64), primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    category: Mapped[str] = mapped_column(Text, nullable=False)
+    is_canon: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    importance: Mapped[int] = mapped_column(Integer, nullable=False)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class ArticleName(_RankedNaming, Base):
+    """Every name an article answers to: prefixes by an index-only scan."""
+
+    __tablename__ = "article_names"
+    __table_args__ = _ranked_by_prefix("article_names", "name")
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class ArticleWord(_RankedNaming, Base):
+    """Every word of those names: one-word searches by an index-only scan."""
+
+    __tablename__ = "article_words"
+    __table_args__ = _ranked_by_prefix("article_words", "word")
+
+    word: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class SearchVocabulary(Base):
+    """The words of every name, for typo correction (see `lorecache.spelling`)."""
+
+    __tablename__ = "search_vocabulary"
+    __table_args__ = (Index("ix_search_vocabulary_deletes", "deletes", postgresql_using="gin"),)
+
+    universe: Mapped[str] = mapped_column(String(64), primary_key=True)
+    word: Mapped[str] = mapped_column(Text, primary_key=True)
+    uses: Mapped[int] = mapped_column(Integer, nullable=False)
+    deletes: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+
+
 class ImageCache(Base):
     __tablename__ = "image_cache"
     __table_args__ = (Index("ix_image_cache_universe_file", "universe", "file_name"),)

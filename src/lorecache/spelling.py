@@ -1,0 +1,114 @@
+"""Typo correction against the vocabulary of names: the distinct words of every name an article answers
+to, with how many articles use each.
+
+A typed word that is no word of any name is corrected to the vocabulary words one typo away — a letter
+dropped, added or replaced, or two neighbours swapped — that keep its first letter (users rarely
+mistype it), and to the pairs of vocabulary words it joins (`xwing`, `tatooinelegends`: punctuation
+dropped without a space). A word of the vocabulary is left as typed, unless it is rare (RARE_USES):
+the query is then no misspelling but a combination no name has, which full text answers. Correcting
+words first, then looking the corrected words up, touches a few vocabulary entries and the names
+holding them, where comparing the whole query with every name is a scan of each name that shares a
+trigram with it.
+
+Both stores find the same corrections: PostgreSQL by the delete neighbourhoods (`deletes`) of its
+`search_vocabulary` table and an exact lookup of the words and their halves, the file cache from its
+in-memory vocabulary; `fixes` then keeps the same few of either's candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from lorecache.search import SEPARATOR, TRIGRAM_MIN_LENGTH
+
+MAX_CORRECTIONS = 4
+RARE_USES = 2
+"""A vocabulary word used by no more articles than this may itself be a misspelling (`modl` for
+`model`, in one name): it is corrected too, its own spelling matching first."""
+
+Fixes = list[list[tuple[str, float]]]
+"""Per word of a query, its corrections with their closeness, the closest first."""
+
+
+def deletes(word: str) -> list[str]:
+    """The word and each way of dropping one letter: two words one typo apart share one of these
+    (SymSpell's delete neighbourhood), so an exact lookup of them finds every one-typo candidate."""
+    return list(dict.fromkeys([word, *(word[:i] + word[i + 1 :] for i in range(len(word)))]))
+
+
+def one_edit(left: str, right: str) -> bool:
+    """Exactly one letter dropped, added or replaced, or two neighbours swapped (the optimal string
+    alignment distance is 1)."""
+    if left == right or abs(len(left) - len(right)) > 1:
+        return False
+    start = 0
+    while start < min(len(left), len(right)) and left[start] == right[start]:
+        start += 1
+    if len(left) != len(right):
+        shorter, longer = sorted((left, right), key=len)
+        return shorter[start:] == longer[start + 1 :]
+    if left[start + 1 :] == right[start + 1 :]:
+        return True
+    swapped = left[start + 1 : start + 2] + left[start] + left[start + 2 :]
+    return swapped == right[start:]
+
+
+def closeness(word: str) -> float:
+    """How near a correction of `word` comes: its one typo (a missing space among them) costs one of
+    the word's letters. Every correction of a word is as close as the others: how many articles use
+    each decides between them."""
+    return 1 - 1 / len(word)
+
+
+def is_correction(candidate: str, word: str) -> bool:
+    return candidate[:1] == word[:1] and one_edit(candidate, word)
+
+
+def needs_correction(word: str, vocabulary: dict[str, int]) -> bool:
+    """Rare or unknown words of two letters or more (`2m` may be `2 m`)."""
+    return len(word) >= 2 and vocabulary.get(word, 0) <= RARE_USES
+
+
+def halves(word: str) -> set[str]:
+    """Every beginning and ending of the word: the words it may join, to look up."""
+    return {part for at in range(1, len(word)) for part in (word[:at], word[at:])}
+
+
+def corrections(
+    word: str, candidates: Iterable[tuple[str, int]], vocabulary: dict[str, int]
+) -> list[tuple[str, float]]:
+    """The closest few corrections of `word`: candidates one typo away and the pairs of vocabulary words
+    it joins, with the closeness of each; between equally close ones the more used wins, as a spelling
+    corrector prefers the common word."""
+    if not needs_correction(word, vocabulary):
+        return []
+    typos = candidates if len(word) >= TRIGRAM_MIN_LENGTH else ()
+    options = [(candidate, uses) for candidate, uses in typos if is_correction(candidate, word)]
+    for at in range(1, len(word)):
+        left, right = word[:at], word[at:]
+        if left in vocabulary and right in vocabulary:
+            options.append((f"{left} {right}", min(vocabulary[left], vocabulary[right])))
+    kept = sorted((-uses, option) for option, uses in options)
+    return [(option, closeness(word)) for _, option in kept[:MAX_CORRECTIONS]]
+
+
+def fixes(needle_words: list[str], candidates: list[tuple[str, int]], vocabulary: dict[str, int]) -> Fixes:
+    """Corrections for each word of a query; `vocabulary` holds whichever of the words and their halves
+    are vocabulary words, with their uses."""
+    return [corrections(word, candidates, vocabulary) for word in needle_words]
+
+
+def word_closeness(names: str, word: str, fixes: list[tuple[str, float]]) -> float:
+    """1 when the word as typed begins a word of a name, else the closeness of the best correction that
+    does, else 0."""
+    for option, near in [(word, 1.0), *fixes]:
+        if f"{SEPARATOR}{option}" in names or f" {option}" in names:
+            return near
+    return 0.0
+
+
+def typo_closeness(names: str, needle_words: list[str], fixes: Fixes) -> float:
+    """The mean closeness of the query's words to a name's words, 0 unless every word is matched as
+    typed or by a correction."""
+    nearness = [word_closeness(names, word, fixed) for word, fixed in zip(needle_words, fixes, strict=True)]
+    return sum(nearness) / len(nearness) if nearness and all(nearness) else 0.0
