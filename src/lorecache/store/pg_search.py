@@ -84,9 +84,11 @@ class NameTiers:
     statement is one index scan: a single query with every tier ORed together scans the union of all
     candidates and scores each of them.
 
-    Most queries match few names, and then one scan does better still: `probe` fetches every name
-    holding each word somewhere — which every tier but the typos' requires — and the caller ranks them
-    itself when they are at most PROBE_LIMIT, leaving only the typo tier to PostgreSQL.
+    Prefixes come first, from `article_names`. Past them most queries match few names, and then one
+    scan does better than a statement per tier: `probe` fetches every name holding each word somewhere
+    — which every tier but the typos' requires — and the caller ranks them itself when they are at most
+    PROBE_LIMIT, leaving only the typo tier to PostgreSQL. Needles shorter than trigrams match prefixes
+    only.
     """
 
     query: ListQuery
@@ -107,13 +109,10 @@ class NameTiers:
             f"AND {_inside_words(self.query, self.statement)} LIMIT {PROBE_LIMIT + 1}"
         )
 
-    def statements(self, fixes: Callable[[], Fixes]) -> Iterator[str]:
-        """Every tier, for a needle too short or too common to probe; the typo tier's corrections are
-        asked for only when it is reached. Shorter needles than trigrams serve match prefixes only."""
+    def after_prefixes(self, fixes: Callable[[], Fixes]) -> Iterator[str]:
+        """The tiers after the prefixes, for a needle too common to probe; the typo tier's corrections
+        are asked for only when it is reached."""
         query, statement = self.query, self.statement
-        yield self._prefixes()
-        if not self.probes:
-            return
         yield self._words()
         yield self.typos(fixes())
         yield _tier(query, statement, _inside_words(query, statement), str(SUBSTRING))
@@ -121,7 +120,7 @@ class NameTiers:
     def typos(self, fixes: Fixes) -> str:
         return _typo_tier(self.query, self.statement, fixes)
 
-    def _prefixes(self) -> str:
+    def prefixes(self) -> str:
         """EXACT and PREFIX: a range of `article_names`' pattern index, read without the table; a
         query filtering on infobox fields, which only `wiki_articles` holds, by the trigram index."""
         query, statement = self.query, self.statement

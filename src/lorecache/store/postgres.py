@@ -5,9 +5,10 @@ INSERT … ON CONFLICT per batch, so re-running an ingest rewrites nothing that 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import orjson
@@ -93,6 +94,7 @@ SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FR
 # article's names joined by `|`, each name's words joined by one space; the vocabulary keeps each word's
 # delete neighbourhood as `spelling.deletes` makes it.
 _DERIVED = (
+    "SET LOCAL work_mem = '64MB'",
     "DELETE FROM category_cache WHERE universe = :u",
     """
     INSERT INTO category_cache (universe, category, article_count, canon_count)
@@ -350,18 +352,11 @@ def _fetch(connection: Connection, sql: str, params: dict[str, Any]) -> list[dic
 
 
 def _named(connection: Connection, query: ListQuery, universe: str, window: int) -> list[dict[str, Any]]:
-    """The name tiers' matches, best first, at most `window` of them: from the probe, ranked here, when
-    it finds few enough names, else tier by tier in PostgreSQL."""
+    """The name tiers' matches, best first, at most `window` of them; each source of them is asked only
+    while the page is not full."""
     tiers = pg_search.by_name(query, universe)
-    sources: Iterable[str | list[dict[str, Any]]] = tiers.statements(
-        lambda: _fixes(connection, query, universe)
-    )
-    if tiers.probes:
-        probed = _fetch(connection, tiers.probe(), tiers.params)
-        if len(probed) <= pg_search.PROBE_LIMIT:
-            sources = _probed_tiers(connection, query, universe, tiers, probed)
     named: list[dict[str, Any]] = []
-    for source in sources:
+    for source in _name_sources(connection, query, universe, tiers):
         room, seen = window - len(named), [row["id"] for row in named]
         if isinstance(source, str):
             named += _fetch(connection, source, {**tiers.params, "room": room, "seen": seen})
@@ -372,8 +367,25 @@ def _named(connection: Connection, query: ListQuery, universe: str, window: int)
     return named
 
 
+def _name_sources(
+    connection: Connection, query: ListQuery, universe: str, tiers: pg_search.NameTiers
+) -> Iterator[str | list[dict[str, Any]]]:
+    """Prefixes first, from the names' index: they fill most pages of a name being typed. Then the probe
+    (a needle long enough for trigrams), whose few names are ranked here, or, when it finds many, the
+    remaining tiers in PostgreSQL."""
+    yield tiers.prefixes()
+    if not tiers.probes:
+        return
+    probed = _fetch(connection, tiers.probe(), tiers.params)
+    fixes = partial(_fixes, connection, query, universe)
+    if len(probed) > pg_search.PROBE_LIMIT:
+        yield from tiers.after_prefixes(fixes)
+    else:
+        yield from _probed_tiers(query, tiers, probed, fixes)
+
+
 def _probed_tiers(
-    connection: Connection, query: ListQuery, universe: str, tiers: pg_search.NameTiers, probed: list[dict]
+    query: ListQuery, tiers: pg_search.NameTiers, probed: list[dict[str, Any]], fixes: Callable[[], Fixes]
 ) -> Iterator[str | list[dict[str, Any]]]:
     """The probe's names ranked as the tiers would: exact, prefix and every-word matches, then the typo
     tier's statement (its corrections asked for only if the page is not full yet), then the rest — each
@@ -387,7 +399,7 @@ def _probed_tiers(
         ranked.append((match.key(row["is_canon"], row["importance"], row["title"], canon_first), row))
     ranked.sort(key=lambda pair: pair[0])
     yield [row for _, row in ranked if row["tier"] != SUBSTRING]
-    yield tiers.typos(_fixes(connection, query, universe))
+    yield tiers.typos(fixes())
     yield [row for _, row in ranked if row["tier"] == SUBSTRING]
 
 

@@ -1,7 +1,7 @@
 """The PostgreSQL tables, as SQLAlchemy models; the Alembic migrations create exactly these."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -114,10 +114,11 @@ def _ranked_by_prefix(table: str, column: str) -> tuple[Index]:
 
 
 class _RankedNaming:
-    """An article's name or word, with the article's ranking keys beside it."""
+    """An article's name or word, with the article's ranking keys beside it. The table has no key (it
+    is written whole from `wiki_articles`); the mapper's is the row's identity."""
 
-    universe: Mapped[str] = mapped_column(String(64), primary_key=True)
-    article_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    universe: Mapped[str] = mapped_column(String(64), nullable=False)
+    article_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
     category: Mapped[str] = mapped_column(Text, nullable=False)
     is_canon: Mapped[bool] = mapped_column(Boolean, nullable=False)
     importance: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -130,7 +131,8 @@ class ArticleName(_RankedNaming, Base):
     __tablename__ = "article_names"
     __table_args__ = _ranked_by_prefix("article_names", "name")
 
-    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    __mapper_args__: ClassVar[dict] = {"primary_key": ["universe", "name", "article_id"]}
 
 
 class ArticleWord(_RankedNaming, Base):
@@ -139,7 +141,8 @@ class ArticleWord(_RankedNaming, Base):
     __tablename__ = "article_words"
     __table_args__ = _ranked_by_prefix("article_words", "word")
 
-    word: Mapped[str] = mapped_column(Text, primary_key=True)
+    word: Mapped[str] = mapped_column(Text, nullable=False)
+    __mapper_args__: ClassVar[dict] = {"primary_key": ["universe", "word", "article_id"]}
 
 
 class SearchVocabulary(Base):

@@ -9,6 +9,9 @@ are index lookups rather than trigram scans of every name:
   each row.
 - `article_words`: the same for every word of those names, so a one-word search (`wars`, in 3,000
   names) is one range too.
+
+Neither has a key of its own: each is written whole from `wiki_articles`, and a second index would
+double the cost of writing it.
 - `search_vocabulary`: the distinct words of every name, with how many articles use each and each
   word's delete neighbourhood (the word and every way of dropping one letter): typos are corrected here,
   on the few entries an exact lookup of the typed word's neighbourhood finds, before the corrected words
@@ -34,9 +37,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "article_names",
-        sa.Column("universe", sa.String(64), primary_key=True),
-        sa.Column("name", sa.Text(), primary_key=True),
-        sa.Column("article_id", sa.BigInteger(), primary_key=True),
+        sa.Column("universe", sa.String(64), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("article_id", sa.BigInteger(), nullable=False),
         sa.Column("category", sa.Text(), nullable=False),
         sa.Column("is_canon", sa.Boolean(), nullable=False),
         sa.Column("importance", sa.Integer(), nullable=False),
@@ -51,9 +54,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "article_words",
-        sa.Column("universe", sa.String(64), primary_key=True),
-        sa.Column("word", sa.Text(), primary_key=True),
-        sa.Column("article_id", sa.BigInteger(), primary_key=True),
+        sa.Column("universe", sa.String(64), nullable=False),
+        sa.Column("word", sa.Text(), nullable=False),
+        sa.Column("article_id", sa.BigInteger(), nullable=False),
         sa.Column("category", sa.Text(), nullable=False),
         sa.Column("is_canon", sa.Boolean(), nullable=False),
         sa.Column("importance", sa.Integer(), nullable=False),
