@@ -5,10 +5,13 @@ from __future__ import annotations
 from itertools import pairwise
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
 
 from lorecache.prefetch import Prefetch
 from lorecache.sources.dump import DumpSource
-from lorecache.store import database
+from lorecache.store import database, pg_search
 from lorecache.store.files import FileCache
 from lorecache.store.postgres import PostgresStore
 from lorecache.store.query import ListQuery
@@ -174,3 +177,57 @@ def test_full_text_stems_words_and_skips_stop_words(store) -> None:
 def test_hostile_queries_answer(store, hostile: str) -> None:
     page = store.search(ListQuery(search=hostile, continuity="all"))
     assert isinstance(page.rows, list)
+
+
+def test_a_typo_in_one_word_of_several(store) -> None:
+    page = store.search(ListQuery(search="Luke Skywalkr", continuity="all"))
+    assert page.rows[0]["name"] == "Luke Skywalker"
+    assert page.did_you_mean == "Luke Skywalker"
+
+
+def test_words_run_together_are_split(store) -> None:
+    assert _titles(store, "PadmeAmidala")[0] == "Padmé Amidala"
+
+
+def test_prefixes_of_aliases_and_short_prefixes(store) -> None:
+    assert _titles(store, "Senator Nab") == ["Padmé Amidala"]
+    assert _titles(store, "Lu")[0] == "Luke Skywalker"
+    assert _titles(store, "c") == ["Coruscant"]
+
+
+def test_a_common_word_is_not_taken_for_a_typo(store) -> None:
+    """`moisture planet` names no article: both words are words of names, so no guess is made."""
+    page = store.search(ListQuery(search="moisture planet", continuity="all"))
+    assert page.did_you_mean is None
+    assert all(row["score"] < 0.5 for row in page.rows)
+
+
+QUERIES = st.sampled_from([page.title for page in PAGES]).flatmap(
+    lambda title: (
+        st.tuples(st.integers(1, len(title)), st.integers(0, len(title)), st.sampled_from("aeiz ")).map(
+            lambda cut: (title[: cut[0]][: cut[1]] + cut[2] + title[: cut[0]][cut[1] :]).strip() or title
+        )
+        | st.just(title.lower())
+    )
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(search=QUERIES)
+def test_both_stores_and_both_postgres_paths_answer_alike(stores, monkeypatch, search: str) -> None:
+    """Prefixes, typos and cut titles of the pages: the file cache ranks as PostgreSQL does, and
+    PostgreSQL's probe, ranked in Python, as its tier-by-tier statements."""
+    query = ListQuery(search=search, continuity="all", limit=10)
+    probed = [row["name"] for row in stores["postgres"].search(query).rows]
+    assert [row["name"] for row in stores["file_cache"].search(query).rows] == probed
+    with monkeypatch.context() as patched:
+        patched.setattr(pg_search, "PROBE_LIMIT", -1)
+        assert [row["name"] for row in stores["postgres"].search(query).rows] == probed
+
+
+def test_the_derived_tables_hold_every_name_and_word(stores) -> None:
+    with stores["postgres"].engine.connect() as connection:
+        names = dict(connection.execute(text("SELECT name, count(*) FROM article_names GROUP BY name")).all())
+        uses = dict(connection.execute(text("SELECT word, uses FROM search_vocabulary")).all())
+    assert names["tatooine"] == 2 and names["senator naberrie"] == 1
+    assert uses["tatooine"] == 2 and uses["farmer"] == 5

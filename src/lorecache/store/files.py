@@ -180,13 +180,16 @@ class FileCache:
         return self.search(query).rows
 
     def search(self, query: ListQuery) -> SearchPage:
-        """Browsing walks a precomputed order and stops at the page; a search ranks its candidates,
-        and full text fills what the names leave of the page, as in PostgreSQL."""
+        """Browsing walks a precomputed order and stops at the page. A search ranks the articles every
+        word of which begins a word of a name (exact, prefix and every-word matches, from the word
+        postings); only when they do not fill the page, every candidate a trigram or a correction finds;
+        full text fills what the names leave of the page, as in PostgreSQL."""
         index = self._index()
         end = query.offset + query.limit + 1
         if query.needle:
-            fixed = index.fixes(query.needle_words) if len(query.needle) >= TRIGRAM_MIN_LENGTH else []
-            ranked = sorted(self._matches(index, query, index.candidates(query.needle, fixed), fixed))
+            ranked = sorted(self._matches(index, query, index.word_matches(query.needle), []))
+            if len(ranked) < end:
+                ranked = self._ranked_names(index, query)
             if len(ranked) < end:
                 ranked += sorted(self._text_matches(index, query, {r.position for r in ranked}))
         else:
@@ -212,6 +215,12 @@ class FileCache:
 
     def categories(self) -> dict[str, dict[str, int]]:
         return dict(sorted(self._index().counts.items()))
+
+    def _ranked_names(self, index: NameIndex, query: ListQuery) -> list[_Ranked]:
+        """Every name match of the query, typos and substrings among them, ranked."""
+        needle = query.needle
+        fixed = index.fixes(query.needle_words) if len(needle) >= TRIGRAM_MIN_LENGTH else []
+        return sorted(self._matches(index, query, index.candidates(needle, fixed), fixed))
 
     def _matches(
         self, index: NameIndex, query: ListQuery, candidates: Iterable[int], fixed: Fixes

@@ -26,6 +26,7 @@ from lorecache.search import (
     joined,
     names_of,
     trigrams,
+    words,
 )
 from lorecache.spelling import Fixes, fixes, halves, needs_correction, typo_closeness
 from lorecache.store.index_entry import IndexEntry
@@ -84,6 +85,21 @@ class NameIndex:
             for word in self._words_beginning(correction):
                 found.update(self.word_postings[word])
         return found
+
+    def word_matches(self, needle: str) -> set[int]:
+        """Positions whose names hold a word beginning with each word of the needle: every exact,
+        prefix and every-word match. A needle too short for trigrams matches name prefixes only."""
+        if len(needle) < TRIGRAM_MIN_LENGTH:
+            return set(self._prefixed(needle))
+        found: set[int] | None = None
+        for word in sorted(set(words(needle)), key=len, reverse=True):
+            beginning = set()
+            for known in self._words_beginning(word):
+                beginning.update(self.word_postings[known])
+            found = beginning if found is None else found & beginning
+            if not found:
+                break
+        return found or set()
 
     def fixes(self, needle_words: list[str]) -> Fixes:
         """Corrections of the words that are no common vocabulary word, as `search_vocabulary` gives
