@@ -128,6 +128,9 @@ class Runtime:
         self.engine = database.make_engine(url, statement_timeout_ms=self.settings.statement_timeout_ms)
         self.store.postgres = PostgresStore(self.engine, self.universe.name)
         self._url = url
+        with runs.exclusive_run(self.engine, self.universe.name) as mine:
+            if mine:
+                self.store.postgres.ensure_derived()
         if prefetch and not self._keeps_another_source():
             self._prefetch(url, source)
         self.files.entries()  # builds the fallback's name index now, not during an outage

@@ -5,6 +5,7 @@ INSERT … ON CONFLICT per batch, so re-running an ingest rewrites nothing that 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -130,6 +131,8 @@ _DERIVED = (
 
 _ARTICLE_COLUMNS = ", ".join(ARTICLE_COLUMNS)
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(slots=True)
 class WriteCounts:
@@ -221,6 +224,21 @@ class PostgresStore:
             for sql in _DERIVED:
                 connection.execute(text(sql), {"u": self.universe})
         self._vacuum("category_cache, article_names, article_words, search_vocabulary")
+
+    def ensure_derived(self) -> None:
+        """A database upgraded to a release that added a derived table holds articles and none of it:
+        build it now, not at the next load."""
+        with self.engine.connect() as connection:
+            missing = connection.execute(
+                text(
+                    "SELECT EXISTS (SELECT FROM wiki_articles WHERE universe = :u) "
+                    "AND NOT EXISTS (SELECT FROM search_vocabulary WHERE universe = :u)"
+                ),
+                {"u": self.universe},
+            ).scalar_one()
+        if missing:
+            log.info("building the search tables of %s from its articles", self.universe)
+            self.refresh_derived()
 
     def _vacuum(self, tables: str) -> None:
         """After a bulk write the planner believes a table is small and scans all of it for every
