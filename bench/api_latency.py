@@ -30,6 +30,8 @@ QUERIES = {
     "lookup any case": ("/api/v1/wiki/articles/luke skywalker", {}),
     'search "Tatoine"': ("/api/v1/wiki/search", {"q": "Tatoine"}),
     'search "Luke Sky"': ("/api/v1/wiki/search", {"q": "Luke Sky"}),
+    'search "star"': ("/api/v1/wiki/search", {"q": "star"}),
+    'search "Luke Skywalkr"': ("/api/v1/wiki/search", {"q": "Luke Skywalkr"}),
     "search full text": ("/api/v1/wiki/search", {"q": "desert planet Outer Rim"}),
 }
 CONCURRENT_CLIENTS = 8
@@ -52,7 +54,7 @@ def main() -> None:
                 f"{args.fallback_requests} on the file cache, then as many from {CONCURRENT_CLIENTS} "
                 f"concurrent clients; {machine_speed()}\n"
             )
-            print(f"{'query':<20}{'store':<12}{'p50 ms':>9}{'p99 ms':>9}{'req/s seq':>11}{'req/s x8':>10}")
+            print(f"{'query':<24}{'store':<12}{'p50 ms':>9}{'p99 ms':>9}{'req/s seq':>11}{'req/s x8':>10}")
             for name, query in QUERIES.items():
                 _print_row(name, "postgres", _measure(base, *query, args.requests))
             embedded.stop(Path(scratch) / "pg")
@@ -68,7 +70,7 @@ def _print_row(name: str, store: str, figures: tuple[float, float, float, float]
         f"{value:>{width}.{places}f}"
         for value, width, places in zip(figures, (9, 9, 11, 10), (2, 2, 0, 0), strict=True)
     )
-    print(f"{name:<20}{store:<12}{''.join(cells)}", flush=True)
+    print(f"{name:<24}{store:<12}{''.join(cells)}", flush=True)
 
 
 def _measure(base: str, path: str, params: dict, requests: int) -> tuple[float, float, float, float]:

@@ -113,7 +113,7 @@ class NameTiers:
         """The tiers after the prefixes, for a needle too common to probe; the typo tier's corrections
         are asked for only when it is reached."""
         query, statement = self.query, self.statement
-        yield self._words()
+        yield self._every_word()
         yield self.typos(fixes())
         yield _tier(query, statement, _inside_words(query, statement), str(SUBSTRING))
 
@@ -130,7 +130,7 @@ class NameTiers:
         exactness = f"min(CASE WHEN name = :needle THEN {EXACT} ELSE {PREFIX} END)"
         return self._ranged("article_names", "name", query.needle, exactness)
 
-    def _words(self) -> str:
+    def _every_word(self) -> str:
         """WORDS: for one word without infobox filters a range of `article_words`, else each word
         looked up in the trigram index."""
         query, statement = self.query, self.statement

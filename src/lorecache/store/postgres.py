@@ -19,7 +19,6 @@ from lorecache.article import Article
 from lorecache.fulltext import search_text
 from lorecache.search import (
     FUZZY,
-    SEPARATOR,
     SUBSTRING,
     Match,
     infobox_terms,
@@ -280,14 +279,17 @@ class PostgresStore:
         return listing(rows[0]) if rows else None
 
     def get(self, title: str, continuity: Continuity = "all") -> Article | None:
-        """By title, any case, or alias; `legends` prefers the `/Legends` twin, otherwise canon first."""
+        """By title, any case, or alias; `legends` prefers the `/Legends` twin, otherwise canon first.
+        Titles are looked up in `wiki_articles` itself, so an article just written is found before
+        `article_names` (its aliases) is rebuilt."""
         with self.engine.connect() as connection:
             row = (
                 connection.execute(
                     text(
                         f"SELECT {_ARTICLE_COLUMNS} FROM wiki_articles WHERE universe = :u "
-                        "AND (title = :title OR title = :twin OR search_names LIKE :named ESCAPE '\\' "
-                        "OR search_title = :folded_twin) "
+                        "AND (title = :title OR title = :twin OR search_title = :folded "
+                        "OR search_title = :folded_twin OR id IN ("
+                        "SELECT article_id FROM article_names WHERE universe = :u AND name = :folded)) "
                         "ORDER BY (is_canon <> :legends) DESC, (title = :title) DESC, importance DESC "
                         "LIMIT 1"
                     ),
@@ -295,7 +297,7 @@ class PostgresStore:
                         "u": self.universe,
                         "title": title,
                         "twin": title + self.legends_suffix,
-                        "named": _exact_name(title),
+                        "folded": fold(title),
                         "folded_twin": fold(title + self.legends_suffix),
                         "legends": continuity == "legends",
                     },
@@ -461,11 +463,6 @@ def _page(rows: list[dict[str, Any]], limit: int, did_you_mean: str | None = Non
         listing(row, None if row["tier"] is None else score(row["tier"], row["similarity"])) for row in rows
     ]
     return SearchPage(rows=shaped[:limit], has_more=len(shaped) > limit, did_you_mean=did_you_mean)
-
-
-def _exact_name(title: str) -> str:
-    """A LIKE pattern for one whole name in `search_names`: served by its trigram index."""
-    return f"%{SEPARATOR}{pg_search.like_escape(fold(title))}{SEPARATOR}%"
 
 
 def _suggestion(named: list[dict[str, Any]], needle: str) -> str | None:
