@@ -125,7 +125,9 @@ class Runtime:
             self.progress.end("failed", f"PostgreSQL unavailable: {error}")
             self.files.entries()
             return
-        self.engine = database.make_engine(url, statement_timeout_ms=self.settings.statement_timeout_ms)
+        self.engine = database.make_engine(
+            url, statement_timeout_ms=self.settings.statement_timeout_ms, pre_ping=False
+        )
         self.store.postgres = PostgresStore(self.engine, self.universe.name)
         self._url = url
         with runs.exclusive_run(self.engine, self.universe.name) as mine:

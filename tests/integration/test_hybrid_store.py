@@ -51,3 +51,23 @@ def test_an_unreachable_server_sends_requests_to_the_file_cache_until_the_retry(
         assert hybrid.degraded
     finally:
         engine.dispose()
+
+
+def test_a_connection_postgres_dropped_is_replaced_without_a_fallback(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The API's engine pings no connection before use: a dropped one costs a retry, not the file cache."""
+    engine = database.make_engine(database_url, pre_ping=False, pool_size=1)
+    hybrid = HybridStore(
+        PostgresStore(engine, "star_wars"), FileCache(tmp_path / "star_wars"), retry_seconds=60
+    )
+    try:
+        with engine.connect() as connection:
+            backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with database.make_engine(database_url).connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        assert hybrid.read(_count) == (0, "postgres")
+        assert not hybrid.degraded
+        assert hybrid.health() == "healthy"
+    finally:
+        engine.dispose()

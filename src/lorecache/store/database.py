@@ -35,18 +35,21 @@ def sqlalchemy_url(url: str) -> str:
     raise ValueError(f"DATABASE_URL must be a postgresql:// URL, got {url.split('://')[0]}://…")
 
 
-def make_engine(url: str, *, statement_timeout_ms: int | None = None, pool_size: int = 5) -> Engine:
+def make_engine(
+    url: str, *, statement_timeout_ms: int | None = None, pool_size: int = 5, pre_ping: bool = True
+) -> Engine:
     """An engine whose connections fail fast when the server is away, so the file cache can answer.
 
     Pre-ping makes the first query after a restart of PostgreSQL succeed instead of failing on a stale
-    pooled connection.
+    pooled connection, at a round trip per checkout; the API's engine goes without, as `HybridStore`
+    retries an operation whose connection turned out dead.
     """
     options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
     return create_engine(
         sqlalchemy_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         pool_timeout=5,
         connect_args={"connect_timeout": 3, "options": options, "application_name": "lorecache"},
     )

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from psycopg.errors import QueryCanceled
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from lorecache.store.files import FileCache
 from lorecache.store.postgres import PostgresStore
@@ -45,7 +45,7 @@ class HybridStore:
         """
         if self.postgres is not None and not self.degraded:
             try:
-                return operation(self.postgres), self.postgres.source_name
+                return self._on_postgres(operation), self.postgres.source_name
             except SQLAlchemyError as error:
                 if isinstance(getattr(error, "orig", None), QueryCanceled):
                     log.warning(
@@ -61,12 +61,24 @@ class HybridStore:
         if self.postgres is None:
             return "degraded"
         try:
-            self.postgres.ping()
+            self._on_postgres(lambda store: store.ping())
         except SQLAlchemyError as error:
             self._mark_down(error)
             return "degraded"
         self._down_until = 0.0
         return "healthy"
+
+    def _on_postgres(self, operation: Callable[[Any], T]) -> T:
+        """Connections are not pinged before each use (a round trip per request): one PostgreSQL
+        dropped (a restart) fails its first statement instead, SQLAlchemy then empties the pool, and
+        the operation is tried once more on a new connection."""
+        try:
+            return operation(self.postgres)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            log.info("a pooled connection to PostgreSQL was gone; trying a new one")
+            return operation(self.postgres)
 
     def _mark_down(self, error: SQLAlchemyError) -> None:
         with self._lock:

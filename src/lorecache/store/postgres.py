@@ -281,15 +281,16 @@ class PostgresStore:
     def get(self, title: str, continuity: Continuity = "all") -> Article | None:
         """By title, any case, or alias; `legends` prefers the `/Legends` twin, otherwise canon first.
         Titles are looked up in `wiki_articles` itself, so an article just written is found before
-        `article_names` (its aliases) is rebuilt."""
+        `article_names` (its aliases) is rebuilt. The aliases' ids come as an array: `id IN (…)` ORed
+        with the title lookups would make PostgreSQL scan the table."""
         with self.engine.connect() as connection:
             row = (
                 connection.execute(
                     text(
                         f"SELECT {_ARTICLE_COLUMNS} FROM wiki_articles WHERE universe = :u "
                         "AND (title = :title OR title = :twin OR search_title = :folded "
-                        "OR search_title = :folded_twin OR id IN ("
-                        "SELECT article_id FROM article_names WHERE universe = :u AND name = :folded)) "
+                        "OR search_title = :folded_twin OR id = ANY(ARRAY("
+                        "SELECT article_id FROM article_names WHERE universe = :u AND name = :folded))) "
                         "ORDER BY (is_canon <> :legends) DESC, (title = :title) DESC, importance DESC "
                         "LIMIT 1"
                     ),
