@@ -7,6 +7,7 @@ reads the index and then only the files of the page it returns.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import random
@@ -255,6 +256,7 @@ class FileCache:
         with self._lock:
             if self._text is None or self._text.entries is not index.entries:
                 self._text = TextIndex(index.entries)
+                gc.freeze()  # as the name index: long-lived, kept out of collections
             return self._text
 
     @staticmethod
@@ -279,10 +281,14 @@ class FileCache:
                 return self._names
             stamp = (status.st_mtime_ns, status.st_size)
             if stamp != self._loaded_stamp or self._names is None:
+                gc.unfreeze()  # the index this one replaces becomes collectable
                 entries = [IndexEntry.from_row(row) for row in orjson.loads(self.index_path.read_bytes())]
                 self._names = NameIndex(entries, load(self.root.name).canon.legends_suffix)
                 self._infobox_terms = {}
                 self._loaded_stamp = stamp
+                # Half a million objects that live as long as the process: out of every collection,
+                # or each full one walks them all (250 ms, in the middle of some request).
+                gc.freeze()
             return self._names
 
     def delete_articles(self, page_ids: Iterable[int]) -> None:

@@ -35,40 +35,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "article_names",
-        sa.Column("universe", sa.String(64), nullable=False),
-        sa.Column("name", sa.Text(), nullable=False),
-        sa.Column("article_id", sa.BigInteger(), nullable=False),
-        sa.Column("category", sa.Text(), nullable=False),
-        sa.Column("is_canon", sa.Boolean(), nullable=False),
-        sa.Column("importance", sa.Integer(), nullable=False),
-        sa.Column("title", sa.Text(), nullable=False),
-    )
-    op.create_index(
-        "ix_article_names_prefix",
-        "article_names",
-        ["universe", "name"],
-        postgresql_ops={"name": "text_pattern_ops"},
-        postgresql_include=["article_id", "category", "is_canon", "importance", "title"],
-    )
-    op.create_table(
-        "article_words",
-        sa.Column("universe", sa.String(64), nullable=False),
-        sa.Column("word", sa.Text(), nullable=False),
-        sa.Column("article_id", sa.BigInteger(), nullable=False),
-        sa.Column("category", sa.Text(), nullable=False),
-        sa.Column("is_canon", sa.Boolean(), nullable=False),
-        sa.Column("importance", sa.Integer(), nullable=False),
-        sa.Column("title", sa.Text(), nullable=False),
-    )
-    op.create_index(
-        "ix_article_words_prefix",
-        "article_words",
-        ["universe", "word"],
-        postgresql_ops={"word": "text_pattern_ops"},
-        postgresql_include=["article_id", "category", "is_canon", "importance", "title"],
-    )
+    _ranked_table("article_names", "name")
+    _ranked_table("article_words", "word")
     op.create_table(
         "search_vocabulary",
         sa.Column("universe", sa.String(64), primary_key=True),
@@ -77,8 +45,29 @@ def upgrade() -> None:
         sa.Column("deletes", postgresql.ARRAY(sa.Text()), nullable=False),
     )
     op.create_index("ix_search_vocabulary_deletes", "search_vocabulary", ["deletes"], postgresql_using="gin")
-    # Filled by the next load; until then searches find prefixes, words and typos in them only as the
-    # trigram tiers do.
+    # Filled when the service next starts or loads; until then the trigram tiers find names alone.
+
+
+def _ranked_table(table: str, column: str) -> None:
+    """A name or word of an article with the article's ranking keys, behind a pattern index that
+    holds them all (index-only scans)."""
+    op.create_table(
+        table,
+        sa.Column("universe", sa.String(64), nullable=False),
+        sa.Column(column, sa.Text(), nullable=False),
+        sa.Column("article_id", sa.BigInteger(), nullable=False),
+        sa.Column("category", sa.Text(), nullable=False),
+        sa.Column("is_canon", sa.Boolean(), nullable=False),
+        sa.Column("importance", sa.Integer(), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+    )
+    op.create_index(
+        f"ix_{table}_prefix",
+        table,
+        ["universe", column],
+        postgresql_ops={column: "text_pattern_ops"},
+        postgresql_include=["article_id", "category", "is_canon", "importance", "title"],
+    )
 
 
 def downgrade() -> None:
