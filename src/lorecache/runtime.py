@@ -130,12 +130,20 @@ class Runtime:
         )
         self.store.postgres = PostgresStore(self.engine, self.universe.name)
         self._url = url
-        with runs.exclusive_run(self.engine, self.universe.name) as mine:
-            if mine:
-                self.store.postgres.ensure_derived()
+        self._ensure_derived()
         if prefetch and not self._keeps_another_source():
             self._prefetch(url, source)
         self.files.entries()  # builds the fallback's name index now, not during an outage
+
+    def _ensure_derived(self) -> None:
+        """Search tables a database upgraded to them lacks, built unless a prefetch elsewhere runs
+        (it builds them at its end); a PostgreSQL failure leaves the searches to the trigram tiers."""
+        try:
+            with runs.exclusive_run(self.engine, self.universe.name) as mine:
+                if mine:
+                    self.store.postgres.ensure_derived()
+        except SQLAlchemyError as error:
+            log.warning("search tables not checked, PostgreSQL failed: %s", str(error).splitlines()[0])
 
     def _keeps_another_source(self) -> bool:
         """With no source configured, a cache filled from another source (a full dump ingested with
