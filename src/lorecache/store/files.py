@@ -188,9 +188,10 @@ class FileCache:
         index = self._index()
         end = query.offset + query.limit + 1
         if query.needle:
-            ranked = sorted(self._matches(index, query, index.word_matches(query.needle), []))
+            strong = index.word_matches(query.needle)
+            ranked = sorted(self._matches(index, query, strong, []))
             if len(ranked) < end:
-                ranked = self._ranked_names(index, query)
+                ranked = self._ranked_names(index, query, strong)
             if len(ranked) < end:
                 ranked += sorted(self._text_matches(index, query, {r.position for r in ranked}))
         else:
@@ -217,11 +218,11 @@ class FileCache:
     def categories(self) -> dict[str, dict[str, int]]:
         return dict(sorted(self._index().counts.items()))
 
-    def _ranked_names(self, index: NameIndex, query: ListQuery) -> list[_Ranked]:
+    def _ranked_names(self, index: NameIndex, query: ListQuery, strong: set[int]) -> list[_Ranked]:
         """Every name match of the query, typos and substrings among them, ranked."""
         needle = query.needle
         fixed = index.fixes(query.needle_words) if len(needle) >= TRIGRAM_MIN_LENGTH else []
-        return sorted(self._matches(index, query, index.candidates(needle, fixed), fixed))
+        return sorted(self._matches(index, query, index.candidates(needle, fixed) | strong, fixed))
 
     def _matches(
         self, index: NameIndex, query: ListQuery, candidates: Iterable[int], fixed: Fixes

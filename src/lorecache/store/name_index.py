@@ -118,9 +118,9 @@ class NameIndex:
     def typo(self, position: int, needle: str, needle_words: list[str], fixed: Fixes) -> Match | None:
         """A typo match, if it is one: every word as typed or by a correction begins a word of a name,
         or the whole title is within the edit budget."""
-        words = typo_closeness(self.names[position], needle_words, fixed) if any(fixed) else 0.0
+        nearness = typo_closeness(self.names[position], needle_words, fixed) if any(fixed) else 0.0
         edit = edit_closeness(self.entries[position].search_title, needle)
-        return Match(FUZZY, max(words, edit), whole=edit > 0) if words or edit else None
+        return Match(FUZZY, max(nearness, edit), whole=edit > 0) if nearness or edit else None
 
     def by_rank(self, categories: tuple[str, ...]) -> Iterable[int]:
         """Positions in browse order (most linked first), only of `categories` when given."""

@@ -109,7 +109,7 @@ class NameTiers:
             f"AND {_inside_words(self.query, self.statement)} LIMIT {PROBE_LIMIT + 1}"
         )
 
-    def after_prefixes(self, fixes: Callable[[], Fixes]) -> Iterator[str]:
+    def after_prefixes(self, fixes: Callable[[], Fixes]) -> Iterator[str | list[dict[str, Any]]]:
         """The tiers after the prefixes, for a needle too common to probe; the typo tier's corrections
         are asked for only when it is reached."""
         query, statement = self.query, self.statement
@@ -117,7 +117,11 @@ class NameTiers:
         yield self.typos(fixes())
         yield _tier(query, statement, _inside_words(query, statement), str(SUBSTRING))
 
-    def typos(self, fixes: Fixes) -> str:
+    def typos(self, fixes: Fixes) -> str | list[dict[str, Any]]:
+        """The typo tier's statement, or no rows when nothing can match it: no word corrected and the
+        needle past the edit budget (`desert planet outer rim`)."""
+        if not any(fixes) and not edit_budget(self.query.needle):
+            return []
         return _typo_tier(self.query, self.statement, fixes)
 
     def prefixes(self) -> str:
@@ -239,32 +243,23 @@ def _typo_tier(query: ListQuery, statement: Statement, fixes: Fixes) -> str:
 
     The corrections' rows come from one trigram scan per word for any of its spellings (a LIKE per
     spelling, the word start checked after by `strpos`: two LIKEs per spelling would scan each twice);
+    a lone word is looked up by its corrections only, as the names holding it as typed are the WORDS
+    tier's;
     the edit-distance candidates from an index-only scan of a covering index. LIKE's escape character
     is the backslash `like_escape` uses.
     """
     needle = query.needle
-    matched, nearness = [], []
-    for number, (word, fixed) in enumerate(zip(query.needle_words, fixes, strict=True)):
-        spellings = [(word, 1.0), *fixed]
-        statement.params[f"spell{number}"] = [f"%{like_escape(option)}%" for option, _ in spellings]
-        branches = []
-        for index, (option, near) in enumerate(spellings):
-            key = f"spell{number}_{index}"
-            statement.params |= {
-                f"{key}_name": f"{SEPARATOR}{option}",
-                f"{key}_word": f" {option}",
-                f"{key}_near": near,
-            }
-            branches.append(
-                f"WHEN strpos(search_names, :{key}_name) > 0 OR strpos(search_names, :{key}_word) > 0 "
-                f"THEN :{key}_near"
-            )
-        closeness = f"(CASE {' '.join(branches)} ELSE 0 END)"
-        matched.append(f"search_names LIKE ANY(:spell{number}) AND {closeness} > 0")
-        nearness.append(closeness)
-    corrected = any(fixes)
-    words_near = f"({' AND '.join(matched)})" if corrected else "false"
-    words_closeness = f"({' + '.join(nearness)}) / {len(nearness)}" if corrected else "0"
+    words_near, words_closeness = "false", "0"
+    if any(fixes):
+        matched, nearness = [], []
+        several = len(query.needle_words) > 1
+        for number, (word, fixed) in enumerate(zip(query.needle_words, fixes, strict=True)):
+            spellings = [(word, 1.0), *fixed] if several else fixed
+            closeness = _spelled(statement, f"spell{number}", spellings)
+            matched.append(f"search_names LIKE ANY(:spell{number}) AND {closeness} > 0")
+            nearness.append(closeness)
+        words_near = f"({' AND '.join(matched)})"
+        words_closeness = f"({' + '.join(nearness)}) / {len(nearness)}"
     budget = edit_budget(needle)
     if not budget:
         return _tier(query, statement, words_near, str(FUZZY), words_closeness)
@@ -285,6 +280,20 @@ def _typo_tier(query: ListQuery, statement: Statement, fixes: Fixes) -> str:
     )
     closeness = f"greatest({words_closeness}, {edit})"
     return _tier(query, statement, f"{words_near} OR {near}", str(FUZZY), closeness, f"{edit} > 0")
+
+
+def _spelled(statement: Statement, key: str, spellings: list[tuple[str, float]]) -> str:
+    """The closeness of the first spelling that begins a word of a name, else 0 (as
+    `spelling.word_closeness`); `:key` holds the LIKE patterns that find the names holding any."""
+    statement.params[key] = [f"%{like_escape(option)}%" for option, _ in spellings]
+    branches = []
+    for index, (option, near) in enumerate(spellings):
+        name, word, closeness = f"{key}_{index}_name", f"{key}_{index}_word", f"{key}_{index}_near"
+        statement.params |= {name: f"{SEPARATOR}{option}", word: f" {option}", closeness: near}
+        branches.append(
+            f"WHEN strpos(search_names, :{name}) > 0 OR strpos(search_names, :{word}) > 0 THEN :{closeness}"
+        )
+    return f"(CASE {' '.join(branches)} ELSE 0 END)"
 
 
 def by_id(ids: list[int]) -> tuple[str, dict[str, Any]]:

@@ -252,8 +252,7 @@ class PostgresStore:
 
     def search(self, query: ListQuery) -> SearchPage:
         """Name tiers first; only when they run out before the page ends, full text fills it; then the
-        page's rows are read whole. One connection for all of it: each checkout costs a round trip (the
-        pre-ping)."""
+        page's rows are read whole. One connection for all of it."""
         if not query.needle:
             return _page(self._rows(*pg_search.browse(query, self.universe)), query.limit)
         window = query.offset + query.limit + 1
@@ -378,11 +377,11 @@ def _named(connection: Connection, query: ListQuery, universe: str, window: int)
     tiers = pg_search.by_name(query, universe)
     named: list[dict[str, Any]] = []
     for source in _name_sources(connection, query, universe, tiers):
-        room, seen = window - len(named), [row["id"] for row in named]
+        room, seen = window - len(named), {row["id"] for row in named}
         if isinstance(source, str):
-            named += _fetch(connection, source, {**tiers.params, "room": room, "seen": seen})
+            named += _fetch(connection, source, {**tiers.params, "room": room, "seen": list(seen)})
         else:
-            named += [row for row in source if row["id"] not in set(seen)][:room]
+            named += [row for row in source if row["id"] not in seen][:room]
         if len(named) == window:
             break
     return named
@@ -398,15 +397,15 @@ def _name_sources(
     if not tiers.probes:
         return
     probed = _fetch(connection, tiers.probe(), tiers.params)
-    fixes = partial(_fixes, connection, query, universe)
+    corrected = partial(_fixes, connection, query, universe)
     if len(probed) > pg_search.PROBE_LIMIT:
-        yield from tiers.after_prefixes(fixes)
+        yield from tiers.after_prefixes(corrected)
     else:
-        yield from _probed_tiers(query, tiers, probed, fixes)
+        yield from _probed_tiers(query, tiers, probed, corrected)
 
 
 def _probed_tiers(
-    query: ListQuery, tiers: pg_search.NameTiers, probed: list[dict[str, Any]], fixes: Callable[[], Fixes]
+    query: ListQuery, tiers: pg_search.NameTiers, probed: list[dict[str, Any]], corrected: Callable[[], Fixes]
 ) -> Iterator[str | list[dict[str, Any]]]:
     """The probe's names ranked as the tiers would: exact, prefix and every-word matches, then the typo
     tier's statement (its corrections asked for only if the page is not full yet), then the rest — each
@@ -420,7 +419,7 @@ def _probed_tiers(
         ranked.append((match.key(row["is_canon"], row["importance"], row["title"], canon_first), row))
     ranked.sort(key=lambda pair: pair[0])
     yield [row for _, row in ranked if row["tier"] != SUBSTRING]
-    yield tiers.typos(fixes())
+    yield tiers.typos(corrected())
     yield [row for _, row in ranked if row["tier"] == SUBSTRING]
 
 
