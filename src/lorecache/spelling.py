@@ -3,26 +3,27 @@ to, with how many articles use each.
 
 A typed word that is no word of any name is corrected to the vocabulary words one typo away — a letter
 dropped, added or replaced, or two neighbours swapped — that keep its first letter (users rarely
-mistype it), and to the pairs of vocabulary words it joins (`xwing`, `tatooinelegends`: punctuation
-dropped without a space). A word of the vocabulary is left as typed, unless it is rare (RARE_USES):
-the query is then no misspelling but a combination no name has, which full text answers. Correcting
-words first, then looking the corrected words up, touches a few vocabulary entries and the names
-holding them, where comparing the whole query with every name is a scan of each name that shares a
-trigram with it.
+mistype it), and to the two or three vocabulary words it joins (`xwing`, `tatooinelegends`,
+`bookandrecord`: punctuation dropped without a space). A word of the vocabulary is left as typed,
+unless it is rare (RARE_USES): the query is then no misspelling but a combination no name has, which
+full text answers. Correcting words first, then looking the corrected words up, touches a few
+vocabulary entries and the names holding them, where comparing the whole query with every name is a
+scan of each name that shares a trigram with it.
 
 Both stores find the same corrections: PostgreSQL by the delete neighbourhoods (`deletes`) of its
-`search_vocabulary` table and an exact lookup of the words and their halves, the file cache from its
+`search_vocabulary` table and an exact lookup of the words and their pieces, the file cache from its
 in-memory vocabulary; `fixes` then keeps the same few of either's candidates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from lorecache.search import SEPARATOR, TRIGRAM_MIN_LENGTH
 
 MAX_CORRECTIONS = 4
 RARE_USES = 2
+MAX_JOINED_LENGTH = 24
 """A vocabulary word used by no more articles than this may itself be a misspelling (`modl` for
 `model`, in one name): it is corrected too, its own spelling matching first."""
 
@@ -53,11 +54,10 @@ def one_edit(left: str, right: str) -> bool:
     return swapped == right[start:]
 
 
-def closeness(word: str) -> float:
-    """How near a correction of `word` comes: its one typo (a missing space among them) costs one of
-    the word's letters. Every correction of a word is as close as the others: how many articles use
-    each decides between them."""
-    return 1 - 1 / len(word)
+def closeness(word: str, edits: int = 1) -> float:
+    """How near a correction of `word` comes: each typo (a missing space among them) costs one of the
+    word's letters."""
+    return 1 - edits / len(word)
 
 
 def is_correction(candidate: str, word: str) -> bool:
@@ -69,31 +69,47 @@ def needs_correction(word: str, vocabulary: dict[str, int]) -> bool:
     return len(word) >= 2 and vocabulary.get(word, 0) <= RARE_USES
 
 
-def halves(word: str) -> set[str]:
-    """Every beginning and ending of the word: the words it may join, to look up."""
-    return {part for at in range(1, len(word)) for part in (word[:at], word[at:])}
+def pieces(word: str) -> set[str]:
+    """Every run of letters inside the word: the words it may join, to look up. Words too long to be
+    a few run together have none."""
+    if len(word) > MAX_JOINED_LENGTH:
+        return set()
+    return {word[start:end] for start in range(len(word)) for end in range(start + 1, len(word) + 1)}
 
 
 def corrections(
     word: str, candidates: Iterable[tuple[str, int]], vocabulary: dict[str, int]
 ) -> list[tuple[str, float]]:
-    """The closest few corrections of `word`: candidates one typo away and the pairs of vocabulary words
-    it joins, with the closeness of each; between equally close ones the more used wins, as a spelling
-    corrector prefers the common word."""
+    """The closest few corrections of `word`: candidates one typo away and the two or three vocabulary
+    words it joins, with the closeness of each; between equally close ones the more used wins, as a
+    spelling corrector prefers the common word."""
     if not needs_correction(word, vocabulary):
         return []
     typos = candidates if len(word) >= TRIGRAM_MIN_LENGTH else ()
-    options = [(candidate, uses) for candidate, uses in typos if is_correction(candidate, word)]
-    for at in range(1, len(word)):
-        left, right = word[:at], word[at:]
-        if left in vocabulary and right in vocabulary:
-            options.append((f"{left} {right}", min(vocabulary[left], vocabulary[right])))
-    kept = sorted((-uses, option) for option, uses in options)
-    return [(option, closeness(word)) for _, option in kept[:MAX_CORRECTIONS]]
+    options = [(1, -uses, candidate) for candidate, uses in typos if is_correction(candidate, word)]
+    for parts in _splits(word, vocabulary):
+        options.append((len(parts) - 1, -min(vocabulary[part] for part in parts), " ".join(parts)))
+    kept = sorted(options)[:MAX_CORRECTIONS]
+    return [(option, closeness(word, edits)) for edits, _, option in kept]
+
+
+def _splits(word: str, vocabulary: dict[str, int]) -> Iterator[tuple[str, ...]]:
+    """The ways `word` joins two or three vocabulary words (`xwing`, `bookandrecord`)."""
+    if len(word) > MAX_JOINED_LENGTH:
+        return
+    for first in range(1, len(word)):
+        head, rest = word[:first], word[first:]
+        if head not in vocabulary:
+            continue
+        if rest in vocabulary:
+            yield head, rest
+        for second in range(1, len(rest)):
+            if rest[:second] in vocabulary and rest[second:] in vocabulary:
+                yield head, rest[:second], rest[second:]
 
 
 def fixes(needle_words: list[str], candidates: list[tuple[str, int]], vocabulary: dict[str, int]) -> Fixes:
-    """Corrections for each word of a query; `vocabulary` holds whichever of the words and their halves
+    """Corrections for each word of a query; `vocabulary` holds whichever of the words and their pieces
     are vocabulary words, with their uses."""
     return [corrections(word, candidates, vocabulary) for word in needle_words]
 

@@ -8,8 +8,8 @@ from lorecache.spelling import (
     corrections,
     deletes,
     fixes,
-    halves,
     one_edit,
+    pieces,
     typo_closeness,
 )
 
@@ -74,8 +74,16 @@ def test_a_word_of_the_vocabulary_is_left_as_typed_unless_rare() -> None:
 
 def test_a_word_joining_two_vocabulary_words_is_split() -> None:
     vocabulary = {"x": 40, "wing": 200, "xw": 1}
-    assert "x" in halves("xwing") and "wing" in halves("xwing")
+    assert "x" in pieces("xwing") and "wing" in pieces("xwing")
     assert corrections("xwing", [], vocabulary) == [("x wing", 0.8)]
+
+
+def test_a_word_joining_three_is_split_after_those_joining_two() -> None:
+    vocabulary = {"book": 30, "and": 900, "record": 12, "bookand": 1}
+    assert corrections("bookandrecord", [], vocabulary) == [
+        ("bookand record", 1 - 1 / 13),
+        ("book and record", 1 - 2 / 13),
+    ]
 
 
 def test_fixes_correct_each_word_of_a_query() -> None:

@@ -28,7 +28,7 @@ from lorecache.search import (
     trigrams,
     words,
 )
-from lorecache.spelling import Fixes, fixes, halves, needs_correction, typo_closeness
+from lorecache.spelling import Fixes, fixes, needs_correction, pieces, typo_closeness
 from lorecache.store.index_entry import IndexEntry
 from lorecache.text import fold
 
@@ -104,7 +104,7 @@ class NameIndex:
     def fixes(self, needle_words: list[str]) -> Fixes:
         """Corrections of the words that are no common vocabulary word, as `search_vocabulary` gives
         them."""
-        looked_up = {*needle_words, *(part for word in needle_words for part in halves(word))}
+        looked_up = {*needle_words, *(part for word in needle_words for part in pieces(word))}
         vocabulary = {word: len(self.word_postings[word]) for word in looked_up if word in self.word_postings}
         candidates = [
             (candidate, len(self.word_postings[candidate]))

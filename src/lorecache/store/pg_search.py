@@ -21,7 +21,7 @@ from lorecache.search import (
     WORDS,
     edit_budget,
 )
-from lorecache.spelling import Fixes, deletes, halves
+from lorecache.spelling import Fixes, deletes, pieces
 from lorecache.store.query import SUMMARY_FIELDS, ListQuery
 
 COLUMNS = ", ".join(("id", *SUMMARY_FIELDS))
@@ -172,7 +172,7 @@ def by_name(query: ListQuery, universe: str) -> NameTiers:
 def vocabulary(query: ListQuery, universe: str) -> tuple[str, dict[str, Any]]:
     """What typo correction needs of the vocabulary, in exact index lookups: the words sharing a delete
     neighbour with a typed word (one typo apart at most; `exact` false), and which of the typed words
-    and their halves are vocabulary words (`exact` true). `spelling.fixes` picks among them."""
+    and their pieces are vocabulary words (`exact` true). `spelling.fixes` picks among them."""
     typed = query.needle_words
     sql = """
         SELECT word, uses, false AS exact FROM search_vocabulary
@@ -183,7 +183,7 @@ def vocabulary(query: ListQuery, universe: str) -> tuple[str, dict[str, Any]]:
     neighbours = sorted(
         {variant for word in typed if len(word) >= TRIGRAM_MIN_LENGTH for variant in deletes(word)}
     )
-    exact = sorted({*typed, *(part for word in typed for part in halves(word))})
+    exact = sorted({*typed, *(part for word in typed for part in pieces(word))})
     return sql, {"u": universe, "deletes": neighbours, "exact": exact}
 
 
