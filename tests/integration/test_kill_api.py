@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import psutil
 import psycopg
 
 from lorecache.store.files import FileCache
@@ -33,6 +34,13 @@ def _dead_pid() -> int:
     return process.pid
 
 
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def test_api_killed_mid_prefetch_resumes_and_leaves_no_temporaries(database_url: str, tmp_path: Path) -> None:
     data = tmp_path / "data"
     environment = {
@@ -46,9 +54,11 @@ def test_api_killed_mid_prefetch_resumes_and_leaves_no_temporaries(database_url:
     try:
         wait_for(lambda: _progress(base)["articles_processed"] > 0, 60, interval=0.02)
         assert _progress(base)["stage"] == "categorizing"
+        workers = psutil.Process(first.pid).children(recursive=True)
     finally:
         first.kill()
         first.wait(timeout=30)
+    wait_for(lambda: not any(_alive(worker) for worker in workers), 30)
     left_by_a_killed_writer = data / "star_wars" / "articles" / "00" / f".256.json.{_dead_pid()}.1.tmp"
     left_by_a_killed_writer.parent.mkdir(parents=True, exist_ok=True)
     left_by_a_killed_writer.write_bytes(b'{"page_id": 256, "tit')
