@@ -4,12 +4,14 @@ import logging
 from pathlib import Path
 
 import pytest
+from psycopg.errors import QueryCanceled
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from lorecache.store import database
 from lorecache.store.files import FileCache
 from lorecache.store.hybrid import HybridStore
-from lorecache.store.postgres import PostgresStore
+from lorecache.store.postgres import PostgresStore, _fetch_together
 
 
 def _sleep_in_postgres(store: PostgresStore | FileCache) -> str:
@@ -69,5 +71,22 @@ def test_a_connection_postgres_dropped_is_replaced_without_a_fallback(
         assert hybrid.read(_count) == (0, "postgres")
         assert not hybrid.degraded
         assert hybrid.health() == "healthy"
+    finally:
+        engine.dispose()
+
+
+def test_statements_sent_together_fail_as_sqlalchemy_reports_failures(database_url: str) -> None:
+    """The probe and the vocabulary lookup go in one round trip, past SQLAlchemy: their failures must
+    still read as SQLAlchemy's, a timeout as a timeout, or HybridStore could not answer them."""
+    engine = database.make_engine(database_url, statement_timeout_ms=100)
+    try:
+        with engine.connect() as connection:
+            assert _fetch_together(connection, [("SELECT :a AS a", {"a": 1}), ("SELECT 2 AS b", {})]) == [
+                [{"a": 1}],
+                [{"b": 2}],
+            ]
+            with pytest.raises(OperationalError) as timeout:
+                _fetch_together(connection, [("SELECT pg_sleep(1)", {})])
+            assert isinstance(timeout.value.orig, QueryCanceled)
     finally:
         engine.dispose()

@@ -13,7 +13,10 @@ from functools import partial
 from typing import Any
 
 import orjson
+import psycopg
+from psycopg.rows import dict_row
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from lorecache.article import Article
 from lorecache.fulltext import search_text
@@ -396,8 +399,10 @@ def _name_sources(
     yield tiers.prefixes()
     if not tiers.probes:
         return
-    probed = _fetch(connection, tiers.probe(), tiers.params)
-    corrected = partial(_fixes, connection, query, universe)
+    probed, vocabulary = _fetch_together(
+        connection, [(tiers.probe(), tiers.params), pg_search.vocabulary(query, universe)]
+    )
+    corrected = partial(_fixes, query, vocabulary)
     if len(probed) > pg_search.PROBE_LIMIT:
         yield from tiers.after_prefixes(corrected)
     else:
@@ -423,16 +428,32 @@ def _probed_tiers(
     yield [row for _, row in ranked if row["tier"] == SUBSTRING]
 
 
-def _fixes(connection: Connection, query: ListQuery, universe: str) -> Fixes:
-    """The corrections of each word of the query, from the search vocabulary."""
-    sql, params = pg_search.vocabulary(query, universe)
-    candidates, vocabulary = [], {}
-    for word, uses, exact in connection.execute(text(sql), params):
-        if exact:
-            vocabulary[word] = uses
-        else:
-            candidates.append((word, uses))
+def _fixes(query: ListQuery, rows: list[dict[str, Any]]) -> Fixes:
+    """The corrections of each word of the query, from what `pg_search.vocabulary` found."""
+    candidates = [(row["word"], row["uses"]) for row in rows if not row["exact"]]
+    vocabulary = {row["word"]: row["uses"] for row in rows if row["exact"]}
     return fixes(query.needle_words, candidates, vocabulary)
+
+
+def _fetch_together(
+    connection: Connection, statements: list[tuple[str, dict[str, Any]]]
+) -> list[list[dict[str, Any]]]:
+    """Independent statements in one round trip (psycopg's pipeline mode): the probe and the
+    vocabulary lookup, which most searches that get past the prefixes need both."""
+    raw = connection.connection.driver_connection
+    compiled = [(text(sql).compile(dialect=connection.dialect), params) for sql, params in statements]
+    try:
+        with raw.pipeline():
+            cursors = [raw.cursor(row_factory=dict_row) for _ in compiled]
+            for cursor, (sql, params) in zip(cursors, compiled, strict=True):
+                cursor.execute(sql.string, sql.construct_params(params))
+        return [cursor.fetchall() for cursor in cursors]
+    except psycopg.Error as error:
+        # Raised as SQLAlchemy raises its own, so that HybridStore tells a timeout from an outage.
+        gone = connection.dialect.is_disconnect(error, raw, None)
+        if gone:
+            connection.invalidate()
+        raise DBAPIError.instance(None, None, error, psycopg.Error, connection_invalidated=gone) from error
 
 
 def _article(universe: str, row: Any) -> Article:
