@@ -23,9 +23,9 @@ from lorecache.search import SEPARATOR, TRIGRAM_MIN_LENGTH
 
 MAX_CORRECTIONS = 4
 RARE_USES = 2
-MAX_JOINED_LENGTH = 24
 """A vocabulary word used by no more articles than this may itself be a misspelling (`modl` for
 `model`, in one name): it is corrected too, its own spelling matching first."""
+MAX_JOINED_LENGTH = 24
 
 Fixes = list[list[tuple[str, float]]]
 """Per word of a query, its corrections with their closeness, the closest first."""

@@ -267,7 +267,8 @@ class PostgresStore:
                 skip = max(0, query.offset - len(named))
                 exclude = [row["id"] for row in named]
                 page += _fetch(connection, *pg_search.by_text(query, self.universe, exclude, wanted, skip))
-            whole = {row["id"]: row for row in _fetch(connection, *pg_search.by_id([r["id"] for r in page]))}
+            ids = [row["id"] for row in page]
+            whole = {row["id"]: row for row in _fetch(connection, *pg_search.by_id(ids))} if ids else {}
         rows = [whole[row["id"]] | row for row in page if row["id"] in whole]
         return _page(rows, query.limit, _suggestion(named, query.needle))
 
@@ -413,8 +414,8 @@ def _probed_tiers(
     query: ListQuery, tiers: pg_search.NameTiers, probed: list[dict[str, Any]], corrected: Callable[[], Fixes]
 ) -> Iterator[str | list[dict[str, Any]]]:
     """The probe's names ranked as the tiers would: exact, prefix and every-word matches, then the typo
-    tier's statement (its corrections asked for only if the page is not full yet), then the rest — each
-    word inside some word."""
+    tier's statement (its corrections worked out only if the page is not full yet), then the rest —
+    each word inside some word."""
     canon_first = query.continuity == "all"
     ranked = []
     for row in probed:
