@@ -9,13 +9,14 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 import orjson
 import psycopg
 from psycopg.rows import dict_row
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.exc import DBAPIError
 
 from lorecache.article import Article
@@ -132,6 +133,7 @@ _DERIVED = (
 )
 
 _ARTICLE_COLUMNS = ", ".join(ARTICLE_COLUMNS)
+_DIALECT = PGDialect_psycopg()
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +190,8 @@ class PostgresStore:
 
     def __init__(self, engine: Engine, universe: str) -> None:
         self.engine = engine
+        # Reads run statement by statement: no BEGIN and ROLLBACK round trips around each request.
+        self.reader = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.universe = universe
         self.legends_suffix = load(universe).canon.legends_suffix
 
@@ -259,7 +263,7 @@ class PostgresStore:
         if not query.needle:
             return _page(self._rows(*pg_search.browse(query, self.universe)), query.limit)
         window = query.offset + query.limit + 1
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             named = _named(connection, query, self.universe, window)
             page = named[query.offset :]
             if len(named) < window:
@@ -286,30 +290,23 @@ class PostgresStore:
         Titles are looked up in `wiki_articles` itself, so an article just written is found before
         `article_names` (its aliases) is rebuilt. The aliases' ids come as an array: `id IN (…)` ORed
         with the title lookups would make PostgreSQL scan the table."""
-        with self.engine.connect() as connection:
-            row = (
-                connection.execute(
-                    text(
-                        f"SELECT {_ARTICLE_COLUMNS} FROM wiki_articles WHERE universe = :u "
-                        "AND (title = :title OR title = :twin OR search_title = :folded "
-                        "OR search_title = :folded_twin OR id = ANY(ARRAY("
-                        "SELECT article_id FROM article_names WHERE universe = :u AND name = :folded))) "
-                        "ORDER BY (is_canon <> :legends) DESC, (title = :title) DESC, importance DESC "
-                        "LIMIT 1"
-                    ),
-                    {
-                        "u": self.universe,
-                        "title": title,
-                        "twin": title + self.legends_suffix,
-                        "folded": fold(title),
-                        "folded_twin": fold(title + self.legends_suffix),
-                        "legends": continuity == "legends",
-                    },
-                )
-                .mappings()
-                .first()
-            )
-        return _article(self.universe, row) if row else None
+        rows = self._rows(
+            f"SELECT {_ARTICLE_COLUMNS} FROM wiki_articles WHERE universe = :u "
+            "AND (title = :title OR title = :twin OR search_title = :folded "
+            "OR search_title = :folded_twin OR id = ANY(ARRAY("
+            "SELECT article_id FROM article_names WHERE universe = :u AND name = :folded))) "
+            "ORDER BY (is_canon <> :legends) DESC, (title = :title) DESC, importance DESC "
+            "LIMIT 1",
+            {
+                "u": self.universe,
+                "title": title,
+                "twin": title + self.legends_suffix,
+                "folded": fold(title),
+                "folded_twin": fold(title + self.legends_suffix),
+                "legends": continuity == "legends",
+            },
+        )
+        return _article(self.universe, rows[0]) if rows else None
 
     def categories(self) -> dict[str, dict[str, int]]:
         """From `category_cache`, kept by every load: no count over the articles per request."""
@@ -324,7 +321,7 @@ class PostgresStore:
         return {category: {"articles": total, "canon": canon} for category, total, canon in rows}
 
     def _rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return _fetch(connection, sql, params)
 
     def iter_articles(self) -> Iterator[Article]:
@@ -372,7 +369,7 @@ class PostgresStore:
 
 
 def _fetch(connection: Connection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    return [dict(row) for row in connection.execute(text(sql), params).mappings()]
+    return _fetch_together(connection, [(sql, params)])[0]
 
 
 def _named(connection: Connection, query: ListQuery, universe: str, window: int) -> list[dict[str, Any]]:
@@ -439,15 +436,19 @@ def _fixes(query: ListQuery, rows: list[dict[str, Any]]) -> Fixes:
 def _fetch_together(
     connection: Connection, statements: list[tuple[str, dict[str, Any]]]
 ) -> list[list[dict[str, Any]]]:
-    """Independent statements in one round trip (psycopg's pipeline mode): the probe and the
-    vocabulary lookup, which most searches that get past the prefixes need both."""
+    """Reads on the driver's own connection: SQLAlchemy's result layer costs a search's small
+    statements more than PostgreSQL takes to answer them. Several independent statements (the probe
+    and the vocabulary lookup, which most searches past the prefixes need both) go in one round trip,
+    in psycopg's pipeline mode."""
     raw = connection.connection.driver_connection
-    compiled = [(text(sql).compile(dialect=connection.dialect), params) for sql, params in statements]
     try:
+        if len(statements) == 1:
+            with raw.cursor(row_factory=dict_row) as cursor:
+                return [cursor.execute(_driver_sql(statements[0][0]), statements[0][1]).fetchall()]
         with raw.pipeline():
-            cursors = [raw.cursor(row_factory=dict_row) for _ in compiled]
-            for cursor, (sql, params) in zip(cursors, compiled, strict=True):
-                cursor.execute(sql.string, sql.construct_params(params))
+            cursors = [raw.cursor(row_factory=dict_row) for _ in statements]
+            for cursor, (sql, params) in zip(cursors, statements, strict=True):
+                cursor.execute(_driver_sql(sql), params)
         return [cursor.fetchall() for cursor in cursors]
     except psycopg.Error as error:
         # Raised as SQLAlchemy raises its own, so that HybridStore tells a timeout from an outage.
@@ -455,6 +456,13 @@ def _fetch_together(
         if gone:
             connection.invalidate()
         raise DBAPIError.instance(None, None, error, psycopg.Error, connection_invalidated=gone) from error
+
+
+@lru_cache(maxsize=1024)
+def _driver_sql(sql: str) -> str:
+    """A statement written with SQLAlchemy's `:name` placeholders in psycopg's `%(name)s` style. A
+    search's statements take a few dozen shapes, so each is compiled once."""
+    return text(sql).compile(dialect=_DIALECT).string
 
 
 def _article(universe: str, row: Any) -> Article:
