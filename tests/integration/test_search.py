@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from itertools import pairwise
+from itertools import pairwise, product
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -246,3 +246,43 @@ def test_derived_tables_missing_after_an_upgrade_are_built(stores) -> None:
     with postgres.engine.connect() as connection:
         assert connection.execute(text(count)).one() == built
     assert _titles(postgres, "Senator Nab") == ["Padmé Amidala"]
+
+
+@pytest.fixture
+def crowded(stores, monkeypatch):
+    """Prefixes that more than three names begin with count as crowded, and keep three completions a
+    continuity (`t` has four canon articles); the tables are rebuilt as they were afterwards."""
+    postgres = stores["postgres"]
+    monkeypatch.setattr(pg_search, "CROWDED_PREFIX", 3)
+    monkeypatch.setattr(pg_search, "COMPLETIONS", 3)
+    postgres.refresh_derived()
+    yield postgres
+    monkeypatch.undo()
+    postgres.refresh_derived()
+
+
+def _completed_prefixes(postgres) -> set[str]:
+    with postgres.engine.connect() as connection:
+        return set(connection.execute(text("SELECT DISTINCT prefix FROM name_completions")).scalars())
+
+
+@pytest.mark.parametrize("continuity", ["all", "canon", "legends"])
+@pytest.mark.parametrize("categories", [(), ("planets",)])
+def test_crowded_prefixes_answer_as_their_ranges(stores, crowded, continuity, categories) -> None:
+    """Page after page, within the completions and past them, with and without a category: the same
+    answers as the file cache, which has no completions."""
+    assert {"t", "tatoo", "moisture farmer"} <= _completed_prefixes(crowded)
+    assert "tatooi" not in _completed_prefixes(crowded)
+    for search in ("T", "ta", "tatoo", "mo", "Moisture farmer", "tatooi"):
+        for limit, offset in product((1, 2), range(4)):
+            query = ListQuery(categories, continuity, search, limit=limit, offset=offset)
+            expected = [row["name"] for row in stores["file_cache"].search(query).rows]
+            assert [row["name"] for row in crowded.search(query).rows] == expected, (search, limit, offset)
+
+
+def test_completions_missing_after_an_upgrade_are_built(crowded) -> None:
+    built = _completed_prefixes(crowded)
+    with crowded.engine.begin() as connection:
+        connection.execute(text("DELETE FROM name_completions"))
+    crowded.ensure_derived()
+    assert _completed_prefixes(crowded) == built

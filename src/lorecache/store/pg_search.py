@@ -72,6 +72,10 @@ def browse(query: ListQuery, universe: str) -> tuple[str, dict[str, Any]]:
 
 
 PROBE_LIMIT = 200
+CROWDED_PREFIX = 500
+"""Names a prefix begins more than this many of gets its first articles ranked in advance…"""
+COMPLETIONS = 150
+"""…this many of each continuity: a page of searches past them reads the prefix's range instead."""
 
 
 @dataclass
@@ -125,14 +129,35 @@ class NameTiers:
         return _typo_tier(self.query, self.statement, fixes)
 
     def prefixes(self) -> str:
-        """EXACT and PREFIX: a range of `article_names`' pattern index, read without the table; a
-        query filtering on infobox fields, which only `wiki_articles` holds, by the trigram index."""
+        """EXACT and PREFIX: a range of `article_names`' pattern index, read without the table, or a
+        crowded prefix's completions; a query filtering on infobox fields, which only `wiki_articles`
+        holds, by the trigram index."""
         query, statement = self.query, self.statement
         if query.filters:
             named = f"CASE WHEN search_names LIKE :exact ESCAPE '\\' THEN {EXACT} ELSE {PREFIX} END"
             return _tier(query, statement, "search_names LIKE :prefix ESCAPE '\\'", named)
         exactness = f"min(CASE WHEN name = :needle THEN {EXACT} ELSE {PREFIX} END)"
-        return self._ranged("article_names", "name", query.needle, exactness)
+        ranged = self._ranged("article_names", "name", query.needle, exactness)
+        if query.categories or query.offset + query.limit + 1 > COMPLETIONS:
+            return ranged
+        return self._completed(ranged)
+
+    def _completed(self, ranged: str) -> str:
+        """A crowded prefix from `name_completions`, any other from its range. Each continuity's
+        completions begin its ranking, so a page within them is the merge of both; a category filter
+        could leave fewer than a page in them while the range holds more, so it takes the range."""
+        canon_first = "is_canon DESC, " if self.query.continuity == "all" else ""
+        return f"""
+            SELECT * FROM (
+                SELECT article_id AS id, title, is_canon, importance, tier, 1::real AS similarity
+                FROM name_completions
+                WHERE {self.statement.where()} AND prefix = :range_start AND article_id <> ALL(:seen)
+              UNION ALL
+                SELECT * FROM ({ranged}) AS ranged
+                WHERE NOT EXISTS (SELECT FROM name_completions WHERE universe = :u AND prefix = :range_start)
+            ) AS found
+            ORDER BY tier, {canon_first}importance DESC, title COLLATE "C" LIMIT :room
+        """
 
     def _every_word(self) -> str:
         """WORDS: for one word without infobox filters a range of `article_words`, else each word

@@ -22,7 +22,9 @@ from sqlalchemy.exc import DBAPIError
 from lorecache.article import Article
 from lorecache.fulltext import search_text
 from lorecache.search import (
+    EXACT,
     FUZZY,
+    PREFIX,
     SUBSTRING,
     Match,
     infobox_terms,
@@ -96,7 +98,9 @@ SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FR
 
 # What `refresh_derived` rebuilds from `wiki_articles`, each from the one before. `search_names` holds an
 # article's names joined by `|`, each name's words joined by one space; the vocabulary keeps each word's
-# delete neighbourhood as `spelling.deletes` makes it.
+# delete neighbourhood as `spelling.deletes` makes it. A prefix is crowded when more than `:crowded`
+# names begin with it, which only a longer crowded prefix's own shorter prefixes can be: they are found
+# a letter at a time from the first.
 _DERIVED = (
     "SET LOCAL work_mem = '64MB'",
     "DELETE FROM category_cache WHERE universe = :u",
@@ -129,6 +133,29 @@ _DERIVED = (
            )
     FROM article_words WHERE universe = :u
     GROUP BY universe, word
+    """,
+    "DELETE FROM name_completions WHERE universe = :u",
+    f"""
+    INSERT INTO name_completions (universe, prefix, is_canon, article_id, title, importance, tier)
+    WITH RECURSIVE crowded(prefix) AS (
+        SELECT left(name, 1) FROM article_names WHERE universe = :u GROUP BY 1 HAVING count(*) > :crowded
+      UNION ALL
+        SELECT longer.prefix FROM crowded, LATERAL (
+            SELECT left(name, length(crowded.prefix) + 1) AS prefix FROM article_names
+            WHERE universe = :u AND length(name) > length(crowded.prefix)
+              AND name ~>=~ crowded.prefix AND name ~<~ (crowded.prefix || chr({pg_search.LAST_CODE_POINT}))
+            GROUP BY 1 HAVING count(*) > :crowded
+        ) AS longer
+    )
+    SELECT :u, crowded.prefix, first.* FROM crowded, (VALUES (true), (false)) AS continuity (canon), LATERAL (
+        SELECT is_canon, article_id, title, importance,
+               min(CASE WHEN name = crowded.prefix THEN {EXACT} ELSE {PREFIX} END) AS tier
+        FROM article_names
+        WHERE universe = :u AND is_canon = continuity.canon
+          AND name ~>=~ crowded.prefix AND name ~<~ (crowded.prefix || chr({pg_search.LAST_CODE_POINT}))
+        GROUP BY article_id, title, is_canon, importance
+        ORDER BY tier, importance DESC, title COLLATE "C", article_id LIMIT :kept
+    ) AS first
     """,
 )
 
@@ -223,13 +250,15 @@ class PostgresStore:
 
     def refresh_derived(self) -> None:
         """After a bulk write: the table made ready for searches, then what is derived from all the
-        articles — counts per category, every name and word, the search vocabulary — rebuilt in one
+        articles — counts per category, every name and word, the search vocabulary, the completions of
+        crowded prefixes — rebuilt in one
         transaction (readers see the old or the new) and made ready in turn."""
         self._vacuum("wiki_articles")
+        params = {"u": self.universe, "crowded": pg_search.CROWDED_PREFIX, "kept": pg_search.COMPLETIONS}
         with self.engine.begin() as connection:
             for sql in _DERIVED:
-                connection.execute(text(sql), {"u": self.universe})
-        self._vacuum("category_cache, article_names, article_words, search_vocabulary")
+                connection.execute(text(sql), params)
+        self._vacuum("category_cache, article_names, article_words, search_vocabulary, name_completions")
 
     def ensure_derived(self) -> None:
         """A database upgraded to a release that added a derived table holds articles and none of it:
@@ -238,9 +267,12 @@ class PostgresStore:
             missing = connection.execute(
                 text(
                     "SELECT EXISTS (SELECT FROM wiki_articles WHERE universe = :u) "
-                    "AND NOT EXISTS (SELECT FROM search_vocabulary WHERE universe = :u)"
+                    "AND (NOT EXISTS (SELECT FROM search_vocabulary WHERE universe = :u) "
+                    "OR NOT EXISTS (SELECT FROM name_completions WHERE universe = :u) AND EXISTS ("
+                    "SELECT FROM article_names WHERE universe = :u GROUP BY left(name, 1) "
+                    "HAVING count(*) > :crowded))"
                 ),
-                {"u": self.universe},
+                {"u": self.universe, "crowded": pg_search.CROWDED_PREFIX},
             ).scalar_one()
         if missing:
             log.info("building the search tables of %s from its articles", self.universe)

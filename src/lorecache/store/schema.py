@@ -157,6 +157,24 @@ class SearchVocabulary(Base):
     deletes: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
 
 
+class NameCompletion(Base):
+    """The first articles of each crowded prefix, per continuity, in search order (see
+    `pg_search.NameTiers.prefixes`). Written whole from `article_names`; the mapper's key is the row's
+    identity."""
+
+    __tablename__ = "name_completions"
+    __table_args__ = (Index("ix_name_completions_prefix", "universe", "prefix"),)
+
+    universe: Mapped[str] = mapped_column(String(64), nullable=False)
+    prefix: Mapped[str] = mapped_column(Text, nullable=False)
+    is_canon: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    article_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    importance: Mapped[int] = mapped_column(Integer, nullable=False)
+    tier: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__: ClassVar[dict] = {"primary_key": ["universe", "prefix", "article_id"]}
+
+
 class ImageCache(Base):
     __tablename__ = "image_cache"
     __table_args__ = (Index("ix_image_cache_universe_file", "universe", "file_name"),)
