@@ -7,9 +7,11 @@ MediaWiki spells a file name with underscores and a capital first letter, whatev
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import quote
 
 MAX_NAME_BYTES = 240
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class BadImageName(ValueError):
@@ -25,7 +27,7 @@ def canonical(name: str) -> str:
         raise BadImageName(f"an image name has at most {MAX_NAME_BYTES} bytes")
     if "/" in cleaned or "\\" in cleaned or cleaned.startswith("."):
         raise BadImageName(f"{name!r} is not a file name (no '/', '\\' or leading '.')")
-    if any(ord(character) < 32 or ord(character) == 127 for character in cleaned):
+    if CONTROL_CHARACTERS.search(cleaned):
         raise BadImageName(f"{name!r} holds control characters")
     return cleaned[0].upper() + cleaned[1:]
 

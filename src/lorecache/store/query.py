@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lorecache.images.names import image_url
@@ -24,14 +24,13 @@ class ListQuery:
     filters: tuple[tuple[str, str], ...] = ()
     limit: int = 20
     offset: int = 0
+    needle: str = field(init=False, compare=False, repr=False)
+    """The search folded as names are; worked out once, as ranking reads it for every candidate."""
+    needle_words: list[str] = field(init=False, compare=False, repr=False)
 
-    @property
-    def needle(self) -> str:
-        return fold(self.search or "")
-
-    @property
-    def needle_words(self) -> list[str]:
-        return words(self.needle)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "needle", fold(self.search or ""))
+        object.__setattr__(self, "needle_words", words(self.needle))
 
     @property
     def folded_filters(self) -> list[tuple[str, str]]:
