@@ -4,8 +4,8 @@ fallback side by side.
     python -m bench.api_latency [DUMP] [--requests N]     (default: the full corpus, 2,000 requests a query)
 
 Starts `lorecache serve` on loopback with an embedded PostgreSQL of its own (so it can stop it for the
-fallback run), waits for the prefetch, then times each query sequentially on one keep-alive
-connection (p50/p99) and with 8 concurrent clients (req/s).
+fallback run), waits for the prefetch and for the server to go idle, then times each query
+sequentially on one keep-alive connection (p50/p99) and with 8 concurrent clients (req/s).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import FULL_CORPUS, machine_speed, percentiles, serve, wait_complete
+from bench.common import FULL_CORPUS, machine_speed, percentiles, serve, wait_complete, wait_idle
 from lorecache.store import embedded
 
 QUERIES = {
@@ -49,6 +49,7 @@ def main() -> None:
         server, base = serve(data_dir, url, args.dump)
         try:
             wait_complete(base)
+            wait_idle(server)
             print(
                 f"dataset {args.dump.name}; per query {args.requests} sequential requests on PostgreSQL, "
                 f"{args.fallback_requests} on the file cache, then as many from {CONCURRENT_CLIENTS} "

@@ -111,6 +111,19 @@ def serve(data_dir: Path, url: str, dump: Path, workers: int = 1) -> tuple[subpr
     return server, f"http://127.0.0.1:{port}"
 
 
+def wait_idle(server: subprocess.Popen, below_percent: float = 5.0, quiet_seconds: int = 3) -> None:
+    """Until the server's processes have used almost no CPU for `quiet_seconds` in a row: after the
+    prefetch each builds the file cache's search structures, and timings taken meanwhile measure that."""
+    root, quiet = psutil.Process(server.pid), 0
+    while quiet < quiet_seconds:
+        tree = [root, *root.children(recursive=True)]
+        for process in tree:
+            process.cpu_percent(None)
+        time.sleep(1.0)
+        busy = sum(process.cpu_percent(None) for process in tree if process.is_running())
+        quiet = quiet + 1 if busy < below_percent else 0
+
+
 def wait_complete(base: str) -> None:
     """Until the server's prefetch is complete; exits the benchmark if it fails."""
     started = time.monotonic()

@@ -2,11 +2,11 @@
 
     python -m bench.load [DUMP] [--clients 16] [--seconds 30] [--workers 1]   (default: the full corpus)
 
-Starts `lorecache serve` with an embedded PostgreSQL of its own, waits for the prefetch, then lets
-every client loop over the mix (lists, searches, lookups, stats) on its own keep-alive connection
-until the time is up. Prints errors (any transport failure or a status other than 200: must be 0),
-how many answers came from the file cache (PostgreSQL too slow or away), p50/p99 per route and
-overall, req/s, and the resident memory of the API processes before and after.
+Starts `lorecache serve` with an embedded PostgreSQL of its own, waits for the prefetch and for the
+server to go idle, then lets every client loop over the mix (lists, searches, lookups, stats) on its
+own keep-alive connection until the time is up. Prints errors (any transport failure or a status
+other than 200: must be 0), how many answers came from the file cache (PostgreSQL too slow or away),
+p50/p99 per route and overall, req/s, and the resident memory of the API processes before and after.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from bench.common import FULL_CORPUS, percentiles, serve, wait_complete
+from bench.common import FULL_CORPUS, percentiles, serve, wait_complete, wait_idle
 from lorecache.store import embedded
 
 MIX = {
@@ -70,6 +70,7 @@ def main() -> None:
         server, base = serve(Path(scratch) / "data", url, args.dump, args.workers)
         try:
             wait_complete(base)
+            wait_idle(server)
             rss_before = _rss(server.pid)
             started = time.perf_counter()
             tally = _load(base, args.clients, args.seconds)

@@ -342,15 +342,12 @@ class PostgresStore:
 
     def categories(self) -> dict[str, dict[str, int]]:
         """From `category_cache`, kept by every load: no count over the articles per request."""
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                text(
-                    "SELECT category, article_count, canon_count FROM category_cache "
-                    "WHERE universe = :u ORDER BY category"
-                ),
-                {"u": self.universe},
-            ).all()
-        return {category: {"articles": total, "canon": canon} for category, total, canon in rows}
+        rows = self._rows(
+            "SELECT category, article_count AS articles, canon_count AS canon FROM category_cache "
+            "WHERE universe = :u ORDER BY category",
+            {"u": self.universe},
+        )
+        return {row.pop("category"): row for row in rows}
 
     def _rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self.reader.connect() as connection:
