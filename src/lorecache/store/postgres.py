@@ -96,6 +96,9 @@ WITH evicted AS (
 SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
 """
 
+# The names a crowded prefix begins, as a range of `article_names`' pattern index.
+_UNDER_CROWDED = f"name ~>=~ crowded.prefix AND name ~<~ (crowded.prefix || chr({pg_search.LAST_CODE_POINT}))"
+
 # What `refresh_derived` rebuilds from `wiki_articles`, each from the one before. `search_names` holds an
 # article's names joined by `|`, each name's words joined by one space; the vocabulary keeps each word's
 # delete neighbourhood as `spelling.deletes` makes it. A prefix is crowded when more than `:crowded`
@@ -143,7 +146,7 @@ _DERIVED = (
         SELECT longer.prefix FROM crowded, LATERAL (
             SELECT left(name, length(crowded.prefix) + 1) AS prefix FROM article_names
             WHERE universe = :u AND length(name) > length(crowded.prefix)
-              AND name ~>=~ crowded.prefix AND name ~<~ (crowded.prefix || chr({pg_search.LAST_CODE_POINT}))
+              AND {_UNDER_CROWDED}
             GROUP BY 1 HAVING count(*) > :crowded
         ) AS longer
     )
@@ -152,7 +155,7 @@ _DERIVED = (
                min(CASE WHEN name = crowded.prefix THEN {EXACT} ELSE {PREFIX} END) AS tier
         FROM article_names
         WHERE universe = :u AND is_canon = continuity.canon
-          AND name ~>=~ crowded.prefix AND name ~<~ (crowded.prefix || chr({pg_search.LAST_CODE_POINT}))
+          AND {_UNDER_CROWDED}
         GROUP BY article_id, title, is_canon, importance
         ORDER BY tier, importance DESC, title COLLATE "C", article_id LIMIT :kept
     ) AS first
@@ -251,8 +254,8 @@ class PostgresStore:
     def refresh_derived(self) -> None:
         """After a bulk write: the table made ready for searches, then what is derived from all the
         articles — counts per category, every name and word, the search vocabulary, the completions of
-        crowded prefixes — rebuilt in one
-        transaction (readers see the old or the new) and made ready in turn."""
+        crowded prefixes — rebuilt in one transaction (readers see the old or the new) and made ready
+        in turn."""
         self._vacuum("wiki_articles")
         params = {"u": self.universe, "crowded": pg_search.CROWDED_PREFIX, "kept": pg_search.COMPLETIONS}
         with self.engine.begin() as connection:
