@@ -21,8 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import FULL_CORPUS, ingest
+from lorecache.store.interface import ListQuery
 from lorecache.store.postgres import PostgresStore
-from lorecache.store.query import ListQuery
 
 FORMS = ("prefix", "lower case", "one typo", "no punctuation")
 K = 10

@@ -14,9 +14,10 @@ from functools import partial
 from pathlib import Path
 
 from lorecache.article import Article, RawPage, Redirect
-from lorecache.fulltext import document_terms, with_aliases
 from lorecache.parallel import ordered_batches, worker_count
-from lorecache.store.files import FileCache, IndexEntry, write_article
+from lorecache.search.fulltext import document_terms, with_aliases
+from lorecache.store.files import FileCache, IndexEntry
+from lorecache.store.files.writer import write_article
 from lorecache.text import fold
 from lorecache.universes import load
 from lorecache.wikitext import normalize_title, parse_page

@@ -26,7 +26,7 @@ from lorecache.progress import Progress
 from lorecache.sources import Source, SourceError
 from lorecache.sources.mediawiki import MediaWikiSource
 from lorecache.store import runs
-from lorecache.store.files import FileCache, IndexEntry
+from lorecache.store.files import FileCache, IndexEntry, writer
 from lorecache.store.postgres import PostgresStore
 from lorecache.sync import WikiSync
 
@@ -69,7 +69,7 @@ class Prefetch:
                 if not mine:
                     self.progress.end("running_elsewhere")
                     return self.progress
-                self.files.sweep_temporaries()
+                writer.sweep_temporaries(self.files.root)
                 if not force and self._already_done(source):
                     self.progress.end("skipped")
                     return self.progress
@@ -153,7 +153,7 @@ class Prefetch:
         if error is not None:
             entries = _merged(self.files.entries(), entries)
             merge_fields(fields, self.files.fields())
-        self.files.write_index(entries, fields)
+        writer.write_index(self.files.root, entries, fields)
         return error
 
     def _count_batch(self, result: BatchResult) -> None:

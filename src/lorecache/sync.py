@@ -22,7 +22,7 @@ from lorecache.categorize import Categorized, merge_fields, parse_batch
 from lorecache.sources import SourceError
 from lorecache.sources.mediawiki import Batch, MediaWikiSource
 from lorecache.store import runs
-from lorecache.store.files import IndexEntry
+from lorecache.store.files import IndexEntry, writer
 
 if TYPE_CHECKING:
     from lorecache.prefetch import Prefetch
@@ -200,13 +200,13 @@ class WikiSync:
         for page_id in gone:
             self.titles.pop(self.entries.pop(page_id).title, None)
         self._write_index()
-        self.files.delete_articles(gone)
+        writer.delete_articles(self.files.root, gone)
         self.job.store.delete_pages(gone)
         log.info("removed %d pages the wiki no longer has in %s", len(gone), self.source.name)
 
     def _write_index(self) -> None:
         entries = sorted(self.entries.values(), key=lambda entry: entry.page_id)
-        self.files.write_index(entries, self.fields)
+        writer.write_index(self.files.root, entries, self.fields)
 
     def _checkpoint(self) -> None:
         self.job.checkpoint["failed"] = sorted(self.failed)
@@ -219,7 +219,7 @@ class WikiSync:
         for article in self.files.iter_articles():
             corpus.inbound.update(article.links)
             corpus.fields.setdefault(article.category, set()).update(article.infobox)
-        self.files.write_index(corpus.finalize(), corpus.fields)
+        writer.write_index(self.files.root, corpus.finalize(), corpus.fields)
         self.job._write_postgres(complete=complete)
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from lorecache.prefetch import Prefetch
 from lorecache.sources.dump import DumpSource
 from lorecache.store.files import FileCache
+from lorecache.store.interface import ListQuery
 from lorecache.store.postgres import PostgresStore
-from lorecache.store.query import ListQuery
 from tests.conftest import SAMPLE
 
 OLD, NEW = "2022-05-19T00:00:00Z", "2030-01-01T00:00:00Z"

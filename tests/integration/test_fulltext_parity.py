@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from lorecache.fulltext import STOP_WORDS, query_terms, rank, stems
+from lorecache.search.fulltext import STOP_WORDS, query_terms, rank, stems
 from lorecache.text import fold
 
 WORDS = st.lists(

@@ -9,36 +9,40 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from lorecache.store import database
+from lorecache.store.driver import fetch_together
 from lorecache.store.files import FileCache
 from lorecache.store.hybrid import HybridStore
-from lorecache.store.postgres import PostgresStore, _fetch_together
+from lorecache.store.postgres import PostgresStore
 
 
-def _sleep_in_postgres(store: PostgresStore | FileCache) -> str:
-    if isinstance(store, PostgresStore):
-        with store.engine.connect() as connection:
-            connection.execute(text("SELECT pg_sleep(5)"))
-    return "answered"
-
-
-def _count(store: PostgresStore | FileCache) -> int:
-    return store.count() if isinstance(store, PostgresStore) else -1
+def _counted(engine) -> None:
+    """One category counted in PostgreSQL, none in the (empty) file cache: which store answered shows."""
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO category_cache (universe, category, article_count, canon_count, fields) "
+                "VALUES ('star_wars', 'planets', 1, 1, '{}')"
+            )
+        )
 
 
 def test_a_statement_timeout_sends_only_that_request_to_the_file_cache(
     database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     engine = database.make_engine(database_url, statement_timeout_ms=100)
+    _counted(engine)
     hybrid = HybridStore(
         PostgresStore(engine, "star_wars"), FileCache(tmp_path / "star_wars"), retry_seconds=60
     )
     try:
-        with caplog.at_level(logging.WARNING, logger="lorecache.store.hybrid"):
-            assert hybrid.read(_sleep_in_postgres) == ("answered", "file_cache")
+        with engine.connect() as locker, locker.begin():
+            locker.execute(text("LOCK TABLE category_cache IN ACCESS EXCLUSIVE MODE"))
+            with caplog.at_level(logging.WARNING, logger="lorecache.store.hybrid"):
+                assert hybrid.categories() == ({}, "file_cache")
         assert "took too long" in caplog.text
         assert "canceling statement due to statement timeout" in caplog.text
         assert not hybrid.degraded
-        assert hybrid.read(_count) == (0, "postgres")
+        assert hybrid.categories().source == "postgres"
     finally:
         engine.dispose()
 
@@ -49,7 +53,7 @@ def test_an_unreachable_server_sends_requests_to_the_file_cache_until_the_retry(
         PostgresStore(engine, "star_wars"), FileCache(tmp_path / "star_wars"), retry_seconds=60
     )
     try:
-        assert hybrid.read(_count) == (-1, "file_cache")
+        assert hybrid.stats().source == "file_cache"
         assert hybrid.degraded
     finally:
         engine.dispose()
@@ -68,7 +72,7 @@ def test_a_connection_postgres_dropped_is_replaced_without_a_fallback(
             backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
         with database.make_engine(database_url).connect() as admin:
             admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
-        assert hybrid.read(_count) == (0, "postgres")
+        assert hybrid.categories() == ({}, "postgres")
         assert not hybrid.degraded
         assert hybrid.health() == "healthy"
     finally:
@@ -81,12 +85,12 @@ def test_statements_sent_together_fail_as_sqlalchemy_reports_failures(database_u
     engine = database.make_engine(database_url, statement_timeout_ms=100)
     try:
         with engine.connect() as connection:
-            assert _fetch_together(connection, [("SELECT :a AS a", {"a": 1}), ("SELECT 2 AS b", {})]) == [
+            assert fetch_together(connection, [("SELECT :a AS a", {"a": 1}), ("SELECT 2 AS b", {})]) == [
                 [{"a": 1}],
                 [{"b": 2}],
             ]
             with pytest.raises(OperationalError) as timeout:
-                _fetch_together(connection, [("SELECT pg_sleep(1)", {})])
+                fetch_together(connection, [("SELECT pg_sleep(1)", {})])
             assert isinstance(timeout.value.orig, QueryCanceled)
     finally:
         engine.dispose()

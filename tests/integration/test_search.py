@@ -10,11 +10,12 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from lorecache.prefetch import Prefetch
+from lorecache.search import postgres as postgres_search
 from lorecache.sources.dump import DumpSource
-from lorecache.store import database, pg_search
+from lorecache.store import database
 from lorecache.store.files import FileCache
+from lorecache.store.interface import ListQuery
 from lorecache.store.postgres import PostgresStore
-from lorecache.store.query import ListQuery
 from tests.conftest import fresh_database
 from tests.support.pages import infobox_page, redirect_page, write_dump
 
@@ -221,7 +222,7 @@ def test_both_stores_and_both_postgres_paths_answer_alike(stores, monkeypatch, s
     probed = [row["name"] for row in stores["postgres"].search(query).rows]
     assert [row["name"] for row in stores["file_cache"].search(query).rows] == probed
     with monkeypatch.context() as patched:
-        patched.setattr(pg_search, "PROBE_LIMIT", -1)
+        patched.setattr(postgres_search, "PROBE_LIMIT", -1)
         assert [row["name"] for row in stores["postgres"].search(query).rows] == probed
 
 
@@ -253,8 +254,8 @@ def crowded(stores, monkeypatch):
     """Prefixes that more than three names begin with count as crowded, and keep three completions a
     continuity (`t` has four canon articles); the tables are rebuilt as they were afterwards."""
     postgres = stores["postgres"]
-    monkeypatch.setattr(pg_search, "CROWDED_PREFIX", 3)
-    monkeypatch.setattr(pg_search, "COMPLETIONS", 3)
+    monkeypatch.setattr(postgres_search, "CROWDED_PREFIX", 3)
+    monkeypatch.setattr(postgres_search, "COMPLETIONS", 3)
     postgres.refresh_derived()
     yield postgres
     monkeypatch.undo()

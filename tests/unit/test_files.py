@@ -4,7 +4,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from lorecache.store.files import FileCache
+from lorecache.store.files.writer import sweep_temporaries
 
 
 def test_sweep_removes_only_the_temporaries_of_dead_writers(tmp_path: Path) -> None:
@@ -18,7 +18,7 @@ def test_sweep_removes_only_the_temporaries_of_dead_writers(tmp_path: Path) -> N
     for path in (*dead, live, kept):
         path.write_bytes(b"{")
 
-    assert FileCache(tmp_path).sweep_temporaries() == 2
+    assert sweep_temporaries(tmp_path) == 2
 
     assert [path.exists() for path in dead] == [False, False]
     assert live.exists() and kept.exists()

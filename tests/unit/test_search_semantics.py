@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lorecache.search import EXACT, PREFIX, WORDS, joined, names_of, tier, trigrams
+from lorecache.search.rules import EXACT, PREFIX, WORDS, joined, names_of, tier, trigrams
 from lorecache.text import fold
 
 

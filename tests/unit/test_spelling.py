@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lorecache.spelling import (
+from lorecache.search.spelling import (
     MAX_CORRECTIONS,
     corrections,
     deletes,

@@ -19,7 +19,8 @@ from lorecache.api.schemas import (
 )
 from lorecache.images.names import image_url
 from lorecache.runtime import DatabaseUnavailable, Runtime
-from lorecache.store.query import Continuity, ListQuery
+from lorecache.store.hybrid import HybridStore
+from lorecache.store.interface import Continuity, ListQuery
 
 service = APIRouter(tags=["service"])
 wiki = APIRouter(prefix="/api/v1/wiki", tags=["wiki"])
@@ -45,6 +46,14 @@ ContinuityParam = Annotated[Continuity, Query(description="canon, legends or all
 
 def _runtime(request: Request) -> Runtime:
     return request.app.state.runtime
+
+
+def _reader(request: Request) -> HybridStore:
+    """The read interface, PostgreSQL first and the file cache when it cannot answer."""
+    return request.app.state.runtime.store
+
+
+Reader = Annotated[HybridStore, Depends(_reader)]
 
 
 def _json(content: Any, served_from: str | None = None, status_code: int = 200) -> Response:
@@ -99,14 +108,14 @@ def _known(category: str, allowed: list[str]) -> None:
         raise HTTPException(404, f"unknown category {category!r}; known: {', '.join(sorted(allowed))}")
 
 
-def _filters(request: Request, runtime: Runtime, category: str | None, declared: set[str]) -> tuple:
+def _filters(request: Request, reader: HybridStore, category: str | None, declared: set[str]) -> tuple:
     """Undeclared query parameters, checked against the infobox fields the category has."""
     extra = [(name, value) for name, value in request.query_params.multi_items() if name not in declared]
     if not extra:
         return ()
     if len(extra) > MAX_FILTERS:
         raise _invalid(extra[0][0], f"at most {MAX_FILTERS} infobox filters")
-    known = runtime.files.fields()
+    known = reader.fields().answer
     allowed = known.get(category, set()) if category else set().union(*known.values())
     for name, value in extra:
         if name not in allowed:
@@ -117,8 +126,8 @@ def _filters(request: Request, runtime: Runtime, category: str | None, declared:
     return tuple(extra)
 
 
-def _list(runtime: Runtime, query: ListQuery) -> Response:
-    rows, served_from = runtime.store.read(lambda store: store.list_articles(query))
+def _list(reader: HybridStore, query: ListQuery) -> Response:
+    rows, served_from = reader.list_articles(query)
     return _json(rows, served_from)
 
 
@@ -134,6 +143,7 @@ def _capped(runtime: Runtime, limit: int) -> int:
 )
 def locations(
     request: Request,
+    reader: Reader,
     category: Annotated[str, Path(description="A location category: planets, moons, systems…")],
     limit: Limit = 20,
     offset: Offset = 0,
@@ -147,11 +157,11 @@ def locations(
         categories=(category,),
         continuity=continuity,
         search=search,
-        filters=_filters(request, runtime, category, declared),
+        filters=_filters(request, reader, category, declared),
         limit=_capped(runtime, limit),
         offset=offset,
     )
-    return _list(runtime, query)
+    return _list(reader, query)
 
 
 @wiki.get(
@@ -162,6 +172,7 @@ def locations(
 )
 def canon_category(
     request: Request,
+    reader: Reader,
     category: str,
     search: Search = None,
     limit: Limit = 20,
@@ -173,16 +184,17 @@ def canon_category(
         categories=(category,),
         continuity="canon",
         search=search,
-        filters=_filters(request, runtime, category, {"limit", "offset", "search"}),
+        filters=_filters(request, reader, category, {"limit", "offset", "search"}),
         limit=_capped(runtime, limit),
         offset=offset,
     )
-    return _list(runtime, query)
+    return _list(reader, query)
 
 
 @wiki.get("/search", response_model=SearchResults)
 def search(
     request: Request,
+    reader: Reader,
     q: Annotated[
         str,
         Query(
@@ -210,21 +222,20 @@ def search(
     )
     if not query.needle:
         return _json({"query": q, "results": [], "has_more": False, "did_you_mean": None})
-    page, served_from = runtime.store.read(lambda store: store.search(query))
+    page, served_from = reader.search(query)
     body = {"query": q, "results": page.rows, "has_more": page.has_more, "did_you_mean": page.did_you_mean}
     return _json(body, served_from)
 
 
 @wiki.get("/articles/{title:path}", response_model=ArticleDetail, responses=NOT_FOUND)
 def article(
-    request: Request,
+    reader: Reader,
     title: Annotated[str, Path(max_length=300)],
     continuity: ContinuityParam = "all",
 ) -> Response:
     """One article by title, any case; aliases and redirects resolve to the canonical title.
     `continuity=legends` picks the `/Legends` twin; otherwise the canon article comes first."""
-    runtime = _runtime(request)
-    found, served_from = runtime.store.read(lambda store: store.get(title, continuity))
+    found, served_from = reader.get(title, continuity)
     if found is None:
         raise HTTPException(404, f"no article titled {title!r}")
     body = found.to_dict()
@@ -240,10 +251,10 @@ def article(
 
 
 @wiki.get("/categories", response_model=list[CategoryInfo])
-def categories(request: Request) -> Response:
+def categories(request: Request, reader: Reader) -> Response:
     """Every category of the universe with its article and canon counts."""
     runtime = _runtime(request)
-    counts, served_from = runtime.store.read(lambda store: store.categories())
+    counts, served_from = reader.categories()
     groups = runtime.universe.group_of_category
     body = [
         {"category": name, "group": groups.get(name), **counts.get(name, {"articles": 0, "canon": 0})}
@@ -260,6 +271,7 @@ def categories(request: Request) -> Response:
 )
 def random_article(
     request: Request,
+    reader: Reader,
     category: Annotated[str | None, Query(description="Only this category.")] = None,
     continuity: ContinuityParam = "canon",
 ) -> Response:
@@ -269,18 +281,18 @@ def random_article(
     query = ListQuery(
         categories=(category,) if category else (),
         continuity=continuity,
-        filters=_filters(request, runtime, category, {"category", "continuity"}),
+        filters=_filters(request, reader, category, {"category", "continuity"}),
     )
-    found, served_from = runtime.store.read(lambda store: store.random(query))
+    found, served_from = reader.random(query)
     if found is None:
         raise HTTPException(404, "no article matches these filters")
     return _json(found, served_from)
 
 
 @wiki.get("/cache/stats", response_model=CacheStats)
-def cache_stats(request: Request) -> Response:
+def cache_stats(request: Request, reader: Reader) -> Response:
     runtime = _runtime(request)
-    stats, served_from = runtime.store.read(lambda store: store.stats())
+    stats, served_from = reader.stats()
     body = {
         "universe": runtime.universe.name,
         **stats,

@@ -16,7 +16,7 @@ from pathlib import Path
 import orjson
 
 from lorecache.images.verify import ImageFacts
-from lorecache.store.files import remove_stale_temporaries, write_atomically
+from lorecache.store.files.writer import remove_stale_temporaries, write_atomically
 
 
 @dataclass(frozen=True, slots=True)

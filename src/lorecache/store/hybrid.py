@@ -18,7 +18,9 @@ from typing import Any, TypeVar
 from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from lorecache.article import Article
 from lorecache.store.files import FileCache
+from lorecache.store.interface import Continuity, Counts, ListQuery, LoreReader, SearchPage, Served
 from lorecache.store.postgres import PostgresStore
 
 log = logging.getLogger(__name__)
@@ -38,14 +40,32 @@ class HybridStore:
     def degraded(self) -> bool:
         return time.monotonic() < self._down_until
 
-    def read(self, operation: Callable[[Any], T]) -> tuple[T, str]:
-        """Run `operation` against PostgreSQL, or against the file cache if PostgreSQL can't answer.
+    def list_articles(self, query: ListQuery) -> Served[list[dict[str, Any]]]:
+        return self._read(lambda store: store.list_articles(query))
 
-        Returns the answer and the name of the store that gave it.
-        """
+    def search(self, query: ListQuery) -> Served[SearchPage]:
+        return self._read(lambda store: store.search(query))
+
+    def get(self, title: str, continuity: Continuity = "all") -> Served[Article | None]:
+        return self._read(lambda store: store.get(title, continuity))
+
+    def random(self, query: ListQuery) -> Served[dict[str, Any] | None]:
+        return self._read(lambda store: store.random(query))
+
+    def categories(self) -> Served[Counts]:
+        return self._read(lambda store: store.categories())
+
+    def fields(self) -> Served[dict[str, set[str]]]:
+        return self._read(lambda store: store.fields())
+
+    def stats(self) -> Served[dict[str, Any]]:
+        return self._read(lambda store: store.stats())
+
+    def _read(self, operation: Callable[[LoreReader], T]) -> Served[T]:
+        """`operation` against PostgreSQL, or against the file cache if PostgreSQL can't answer."""
         if self.postgres is not None and not self.degraded:
             try:
-                return self._on_postgres(operation), self.postgres.source_name
+                return Served(self._on_postgres(operation), self.postgres.source_name)
             except SQLAlchemyError as error:
                 if isinstance(getattr(error, "orig", None), QueryCanceled):
                     log.warning(
@@ -54,7 +74,7 @@ class HybridStore:
                     )
                 else:
                     self._mark_down(error)
-        return operation(self.files), self.files.source_name
+        return Served(operation(self.files), self.files.source_name)
 
     def health(self) -> str:
         """`healthy` when PostgreSQL answers now; a probe, so it also ends a degraded window early."""
@@ -68,7 +88,7 @@ class HybridStore:
         self._down_until = 0.0
         return "healthy"
 
-    def _on_postgres(self, operation: Callable[[Any], T]) -> T:
+    def _on_postgres(self, operation: Callable[[LoreReader], T]) -> T:
         """Connections are not pinged before each use (a round trip per request): one PostgreSQL
         dropped (a restart) fails its first statement instead, SQLAlchemy then empties the pool, and
         the operation is tried once more on a new connection."""

@@ -6,36 +6,23 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache, partial
 from typing import Any
 
 import orjson
-import psycopg
-from psycopg.rows import dict_row
-from sqlalchemy import Connection, Engine, text
-from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine, text
 
+from lorecache.answers import listing
 from lorecache.article import Article
-from lorecache.fulltext import search_text
-from lorecache.search import (
-    EXACT,
-    FUZZY,
-    PREFIX,
-    SUBSTRING,
-    Match,
-    infobox_terms,
-    joined,
-    names_of,
-    score,
-    tier,
-)
-from lorecache.spelling import Fixes, fixes
-from lorecache.store import pg_search
-from lorecache.store.query import Continuity, ListQuery, SearchPage, listing, summarize
+from lorecache.search import cascade
+from lorecache.search import postgres as pg
+from lorecache.search.fulltext import search_text
+from lorecache.search.ranking import order_by, score
+from lorecache.search.rules import EXACT, PREFIX, infobox_terms, joined, names_of
+from lorecache.store.driver import fetch
+from lorecache.store.interface import Continuity, ListQuery, SearchPage, summarize
 from lorecache.text import fold
 from lorecache.universes import load
 
@@ -97,7 +84,7 @@ SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FR
 """
 
 # The names a crowded prefix begins, as a range of `article_names`' pattern index.
-_UNDER_CROWDED = f"name ~>=~ crowded.prefix AND name ~<~ (crowded.prefix || chr({pg_search.LAST_CODE_POINT}))"
+_UNDER_CROWDED = f"name ~>=~ crowded.prefix AND name ~<~ (crowded.prefix || chr({pg.LAST_CODE_POINT}))"
 
 # What `refresh_derived` rebuilds from `wiki_articles`, each from the one before. `search_names` holds an
 # article's names joined by `|`, each name's words joined by one space; the vocabulary keeps each word's
@@ -108,9 +95,15 @@ _DERIVED = (
     "SET LOCAL work_mem = '64MB'",
     "DELETE FROM category_cache WHERE universe = :u",
     """
-    INSERT INTO category_cache (universe, category, article_count, canon_count)
-    SELECT universe, category, count(*), count(*) FILTER (WHERE is_canon)
-    FROM wiki_articles WHERE universe = :u GROUP BY universe, category
+    INSERT INTO category_cache (universe, category, article_count, canon_count, fields)
+    WITH counted AS (
+        SELECT category, count(*) AS articles, count(*) FILTER (WHERE is_canon) AS canon
+        FROM wiki_articles WHERE universe = :u GROUP BY category
+    ), named AS (
+        SELECT category, array_agg(DISTINCT field ORDER BY field) AS fields
+        FROM wiki_articles, jsonb_object_keys(infobox) AS field WHERE universe = :u GROUP BY category
+    )
+    SELECT :u, category, articles, canon, coalesce(fields, '{}') FROM counted LEFT JOIN named USING (category)
     """,
     "DELETE FROM article_names WHERE universe = :u",
     r"""
@@ -157,13 +150,12 @@ _DERIVED = (
         WHERE universe = :u AND is_canon = continuity.canon
           AND {_UNDER_CROWDED}
         GROUP BY article_id, title, is_canon, importance
-        ORDER BY tier, importance DESC, title COLLATE "C", article_id LIMIT :kept
+        ORDER BY {order_by(False, closeness=None, whole=None)}, article_id LIMIT :kept
     ) AS first
     """,
 )
 
 _ARTICLE_COLUMNS = ", ".join(ARTICLE_COLUMNS)
-_DIALECT = PGDialect_psycopg()
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +249,7 @@ class PostgresStore:
         crowded prefixes — rebuilt in one transaction (readers see the old or the new) and made ready
         in turn."""
         self._vacuum("wiki_articles")
-        params = {"u": self.universe, "crowded": pg_search.CROWDED_PREFIX, "kept": pg_search.COMPLETIONS}
+        params = {"u": self.universe, "crowded": pg.CROWDED_PREFIX, "kept": pg.COMPLETIONS}
         with self.engine.begin() as connection:
             for sql in _DERIVED:
                 connection.execute(text(sql), params)
@@ -271,11 +263,12 @@ class PostgresStore:
                 text(
                     "SELECT EXISTS (SELECT FROM wiki_articles WHERE universe = :u) "
                     "AND (NOT EXISTS (SELECT FROM search_vocabulary WHERE universe = :u) "
+                    "OR EXISTS (SELECT FROM category_cache WHERE universe = :u AND fields IS NULL) "
                     "OR NOT EXISTS (SELECT FROM name_completions WHERE universe = :u) AND EXISTS ("
                     "SELECT FROM article_names WHERE universe = :u GROUP BY left(name, 1) "
                     "HAVING count(*) > :crowded))"
                 ),
-                {"u": self.universe, "crowded": pg_search.CROWDED_PREFIX},
+                {"u": self.universe, "crowded": pg.CROWDED_PREFIX},
             ).scalar_one()
         if missing:
             log.info("building the search tables of %s from its articles", self.universe)
@@ -293,28 +286,21 @@ class PostgresStore:
         return self.search(query).rows
 
     def search(self, query: ListQuery) -> SearchPage:
-        """Name tiers first; only when they run out before the page ends, full text fills it; then the
-        page's rows are read whole. One connection for all of it."""
+        """The cascade's hits, then the page's rows read whole, on one connection."""
         if not query.needle:
-            return _page(self._rows(*pg_search.browse(query, self.universe)), query.limit)
-        window = query.offset + query.limit + 1
+            return _page(self._rows(*pg.browse(query, self.universe)), query.limit)
         with self.reader.connect() as connection:
-            named = _named(connection, query, self.universe, window)
-            page = named[query.offset :]
-            if len(named) < window:
-                wanted = query.limit + 1 - len(page)
-                skip = max(0, query.offset - len(named))
-                exclude = [row["id"] for row in named]
-                page += _fetch(connection, *pg_search.by_text(query, self.universe, exclude, wanted, skip))
-            ids = [row["id"] for row in page]
-            whole = {row["id"]: row for row in _fetch(connection, *pg_search.by_id(ids))} if ids else {}
-        rows = [whole[row["id"]] | row for row in page if row["id"] in whole]
-        return _page(rows, query.limit, _suggestion(named, query.needle))
+            found = cascade.search(pg.PostgresTiers(connection, query, self.universe), query)
+            ids = [hit.ref for hit in found.hits]
+            whole = {row["id"]: row for row in fetch(connection, *pg.by_id(ids))} if ids else {}
+        hits = (hit for hit in found.hits if hit.ref in whole)
+        rows = [listing(whole[hit.ref], score(hit.tier, hit.closeness)) for hit in hits]
+        return SearchPage(rows=rows, has_more=found.has_more, did_you_mean=found.did_you_mean)
 
     def random(self, query: ListQuery) -> dict[str, Any] | None:
-        statement = pg_search.scope(query, self.universe)
+        statement = pg.scope(query, self.universe)
         sql = (
-            f"SELECT {pg_search.COLUMNS}, NULL::int AS tier, NULL::real AS similarity FROM wiki_articles "
+            f"SELECT {pg.COLUMNS}, NULL::int AS tier, NULL::real AS similarity FROM wiki_articles "
             f"WHERE {statement.where()} ORDER BY random() LIMIT 1"
         )
         rows = self._rows(sql, statement.params)
@@ -352,9 +338,15 @@ class PostgresStore:
         )
         return {row.pop("category"): row for row in rows}
 
+    def fields(self) -> dict[str, set[str]]:
+        rows = self._rows(
+            "SELECT category, fields FROM category_cache WHERE universe = :u", {"u": self.universe}
+        )
+        return {row["category"]: set(row["fields"] or ()) for row in rows}
+
     def _rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self.reader.connect() as connection:
-            return _fetch(connection, sql, params)
+            return fetch(connection, sql, params)
 
     def iter_articles(self) -> Iterator[Article]:
         with self.engine.connect() as connection:
@@ -400,103 +392,6 @@ class PostgresStore:
         return result.rowcount
 
 
-def _fetch(connection: Connection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    return _fetch_together(connection, [(sql, params)])[0]
-
-
-def _named(connection: Connection, query: ListQuery, universe: str, window: int) -> list[dict[str, Any]]:
-    """The name tiers' matches, best first, at most `window` of them; each source of them is asked only
-    while the page is not full."""
-    tiers = pg_search.by_name(query, universe)
-    named: list[dict[str, Any]] = []
-    for source in _name_sources(connection, query, universe, tiers):
-        room, seen = window - len(named), {row["id"] for row in named}
-        if isinstance(source, str):
-            named += _fetch(connection, source, {**tiers.params, "room": room, "seen": list(seen)})
-        else:
-            named += [row for row in source if row["id"] not in seen][:room]
-        if len(named) == window:
-            break
-    return named
-
-
-def _name_sources(
-    connection: Connection, query: ListQuery, universe: str, tiers: pg_search.NameTiers
-) -> Iterator[str | list[dict[str, Any]]]:
-    """Prefixes first, from the names' index: they fill most pages of a name being typed. Then the probe
-    (a needle long enough for trigrams), whose few names are ranked here, or, when it finds many, the
-    remaining tiers in PostgreSQL."""
-    yield tiers.prefixes()
-    if not tiers.probes:
-        return
-    probed, vocabulary = _fetch_together(
-        connection, [(tiers.probe(), tiers.params), pg_search.vocabulary(query, universe)]
-    )
-    corrected = partial(_fixes, query, vocabulary)
-    if len(probed) > pg_search.PROBE_LIMIT:
-        yield from tiers.after_prefixes(corrected)
-    else:
-        yield from _probed_tiers(query, tiers, probed, corrected)
-
-
-def _probed_tiers(
-    query: ListQuery, tiers: pg_search.NameTiers, probed: list[dict[str, Any]], corrected: Callable[[], Fixes]
-) -> Iterator[str | list[dict[str, Any]]]:
-    """The probe's names ranked as the tiers would: exact, prefix and every-word matches, then the typo
-    tier's statement (its corrections worked out only if the page is not full yet), then the rest —
-    each word inside some word."""
-    canon_first = query.continuity == "all"
-    ranked = []
-    for row in probed:
-        match_tier = tier(row.pop("search_names"), query.needle, query.needle_words)
-        match = Match(SUBSTRING if match_tier is None else match_tier)
-        row |= {"tier": match.tier, "similarity": match.closeness}
-        ranked.append((match.key(row["is_canon"], row["importance"], row["title"], canon_first), row))
-    ranked.sort(key=lambda pair: pair[0])
-    yield [row for _, row in ranked if row["tier"] != SUBSTRING]
-    yield tiers.typos(corrected())
-    yield [row for _, row in ranked if row["tier"] == SUBSTRING]
-
-
-def _fixes(query: ListQuery, rows: list[dict[str, Any]]) -> Fixes:
-    """The corrections of each word of the query, from what `pg_search.vocabulary` found."""
-    candidates = [(row["word"], row["uses"]) for row in rows if not row["exact"]]
-    vocabulary = {row["word"]: row["uses"] for row in rows if row["exact"]}
-    return fixes(query.needle_words, candidates, vocabulary)
-
-
-def _fetch_together(
-    connection: Connection, statements: list[tuple[str, dict[str, Any]]]
-) -> list[list[dict[str, Any]]]:
-    """Reads on the driver's own connection: SQLAlchemy's result layer costs a search's small
-    statements more than PostgreSQL takes to answer them. Several independent statements (the probe
-    and the vocabulary lookup, which most searches past the prefixes need both) go in one round trip,
-    in psycopg's pipeline mode."""
-    raw = connection.connection.driver_connection
-    try:
-        if len(statements) == 1:
-            with raw.cursor(row_factory=dict_row) as cursor:
-                return [cursor.execute(_driver_sql(statements[0][0]), statements[0][1]).fetchall()]
-        with raw.pipeline():
-            cursors = [raw.cursor(row_factory=dict_row) for _ in statements]
-            for cursor, (sql, params) in zip(cursors, statements, strict=True):
-                cursor.execute(_driver_sql(sql), params)
-        return [cursor.fetchall() for cursor in cursors]
-    except psycopg.Error as error:
-        # Raised as SQLAlchemy raises its own, so that HybridStore tells a timeout from an outage.
-        gone = connection.dialect.is_disconnect(error, raw, None)
-        if gone:
-            connection.invalidate()
-        raise DBAPIError.instance(None, None, error, psycopg.Error, connection_invalidated=gone) from error
-
-
-@lru_cache(maxsize=1024)
-def _driver_sql(sql: str) -> str:
-    """A statement written with SQLAlchemy's `:name` placeholders in psycopg's `%(name)s` style. A
-    search's statements take a few dozen shapes, so each is compiled once."""
-    return text(sql).compile(dialect=_DIALECT).string
-
-
 def _article(universe: str, row: Any) -> Article:
     timestamp: datetime | None = row["revision_timestamp"]
     return Article(
@@ -520,15 +415,6 @@ def _article(universe: str, row: Any) -> Article:
     )
 
 
-def _page(rows: list[dict[str, Any]], limit: int, did_you_mean: str | None = None) -> SearchPage:
-    shaped = [
-        listing(row, None if row["tier"] is None else score(row["tier"], row["similarity"])) for row in rows
-    ]
-    return SearchPage(rows=shaped[:limit], has_more=len(shaped) > limit, did_you_mean=did_you_mean)
-
-
-def _suggestion(named: list[dict[str, Any]], needle: str) -> str | None:
-    """When nothing matched by name but a typo-tolerant guess did, offer the best guess."""
-    if named and named[0]["tier"] == FUZZY and fold(named[0]["title"]) != needle:
-        return named[0]["title"]
-    return None
+def _page(rows: list[dict[str, Any]], limit: int) -> SearchPage:
+    shaped = [listing(row) for row in rows]
+    return SearchPage(rows=shaped[:limit], has_more=len(shaped) > limit)

@@ -97,6 +97,8 @@ class CategoryCache(Base):
     category: Mapped[str] = mapped_column(Text, primary_key=True)
     article_count: Mapped[int] = mapped_column(Integer, nullable=False)
     canon_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    fields: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    """The infobox fields its articles have, which filters may name."""
     updated_at: Mapped[datetime] = _created()
 
 
@@ -146,7 +148,7 @@ class ArticleWord(_RankedNaming, Base):
 
 
 class SearchVocabulary(Base):
-    """The words of every name, for typo correction (see `lorecache.spelling`)."""
+    """The words of every name, for typo correction (see `search.spelling`)."""
 
     __tablename__ = "search_vocabulary"
     __table_args__ = (Index("ix_search_vocabulary_deletes", "deletes", postgresql_using="gin"),)
@@ -159,8 +161,8 @@ class SearchVocabulary(Base):
 
 class NameCompletion(Base):
     """The first articles of each crowded prefix, per continuity, in search order (see
-    `pg_search.NameTiers.prefixes`). Written whole from `article_names`; the mapper's key is the row's
-    identity."""
+    `search.postgres.PostgresTiers`). Written whole from `article_names`; the mapper's key is the
+    row's identity."""
 
     __tablename__ = "name_completions"
     __table_args__ = (Index("ix_name_completions_prefix", "universe", "prefix"),)

@@ -18,7 +18,7 @@ from lorecache.prefetch import Prefetch
 from lorecache.progress import Progress
 from lorecache.sources.dump import iter_dump
 from lorecache.sources.mediawiki import MediaWikiSource
-from lorecache.store.files import FileCache
+from lorecache.store.files import FileCache, writer
 from lorecache.store.postgres import PostgresStore, content_hash
 from lorecache.universes import ScrapeRules, load
 from tests.conftest import SAMPLE
@@ -90,7 +90,7 @@ def dump_files(tmp_path_factory: pytest.TempPathFactory) -> FileCache:
     corpus = Categorized()
     for result in categorize(iter_dump(SAMPLE), UNIVERSE, files, workers=2):
         corpus.merge(result)
-    files.write_index(corpus.finalize(), corpus.fields)
+    writer.write_index(files.root, corpus.finalize(), corpus.fields)
     return files
 
 

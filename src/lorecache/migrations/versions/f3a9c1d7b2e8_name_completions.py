@@ -3,7 +3,7 @@
 The first names of every crowded prefix, ranked in advance. A prefix that thousands of names begin with
 (`s`, `star`, `unidentified`) costs a range of thousands of `article_names` entries, grouped and sorted
 for every keystroke of a search box; `name_completions` holds, for each prefix that more than
-`pg_search.CROWDED_PREFIX` names begin with, the first `pg_search.COMPLETIONS` articles of each
+`postgres_search.CROWDED_PREFIX` names begin with, the first `postgres_search.COMPLETIONS` articles of each
 continuity in search order, so that such a prefix reads a few hundred rows whatever its size.
 
 Derived from `article_names` and rebuilt with it; no key of its own, for the same reason.

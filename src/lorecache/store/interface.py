@@ -1,17 +1,21 @@
-"""What a list or search asks — shared by both stores so they answer alike."""
+"""The read interface every reader of lore goes through — JSON routes today — and the question a list
+or search asks. PostgreSQL, the file cache and the hybrid of both implement it, so they answer alike.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Generic, Literal, NamedTuple, Protocol, TypeVar
 
-from lorecache.images.names import image_url
-from lorecache.search import words
+from lorecache.article import Article
+from lorecache.search.rules import words
 from lorecache.text import fold
 
 Continuity = Literal["canon", "legends", "all"]
+Counts = dict[str, dict[str, int]]
+"""Per category: `{"articles": n, "canon": m}`."""
 
-SUMMARY_FIELDS = ("title", "category", "kind", "is_canon", "summary", "url", "infobox", "image", "importance")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,19 +53,32 @@ class SearchPage:
     did_you_mean: str | None = None
 
 
-def summarize(by_category: dict[str, dict[str, int]]) -> dict[str, Any]:
+class LoreReader(Protocol):
+    """What the API reads. `source_name` is what `X-Served-From` says of the answers."""
+
+    source_name: str
+
+    def list_articles(self, query: ListQuery) -> list[dict[str, Any]]: ...
+    def search(self, query: ListQuery) -> SearchPage: ...
+    def get(self, title: str, continuity: Continuity = "all") -> Article | None: ...
+    def random(self, query: ListQuery) -> dict[str, Any] | None: ...
+    def categories(self) -> Counts: ...
+    def fields(self) -> dict[str, set[str]]: ...
+    def stats(self) -> dict[str, Any]: ...
+    def ping(self) -> None: ...
+
+
+class Served(NamedTuple, Generic[T]):
+    """An answer and the store that gave it."""
+
+    answer: T
+    source: str
+
+
+def summarize(by_category: Counts) -> dict[str, Any]:
     """Totals over per-category counts: the shape of `/cache/stats` whichever store answers."""
     return {
         "total_articles": sum(counts["articles"] for counts in by_category.values()),
         "canon_articles": sum(counts["canon"] for counts in by_category.values()),
         "by_category": by_category,
     }
-
-
-def listing(row: dict[str, Any], score: float | None = None) -> dict[str, Any]:
-    """The public shape of an article in a list: `name` is the seed's word for the title."""
-    shaped = {"name": row["title"], **{field: row[field] for field in SUMMARY_FIELDS}}
-    shaped["image_url"] = image_url(row["image"])
-    if score is not None:
-        shaped["score"] = score
-    return shaped

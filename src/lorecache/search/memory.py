@@ -1,4 +1,5 @@
-"""The file cache's in-memory search structures, derived from its index when it loads.
+"""The in-memory backend of search, for the file cache: structures derived from its index when it
+loads, and `MemoryTiers`, which answers the cascade's tiers from them.
 
 Trigram postings (pg_trgm's trigrams of every name an article answers to) narrow a query to the
 articles that share enough trigrams with it, so a search touches a few hundred entries, not all. The
@@ -13,30 +14,51 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import cached_property
 from itertools import takewhile
 from operator import itemgetter
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
-from lorecache.search import (
+from lorecache.search.cascade import Hit
+from lorecache.search.fulltext import query_terms, rank
+from lorecache.search.ranking import Match, Ranked, sort_key
+from lorecache.search.rules import (
+    EXACT,
+    FULLTEXT,
     FUZZY,
+    PREFIX,
     SIMILARITY_THRESHOLD,
+    SUBSTRING,
     TRIGRAM_MIN_LENGTH,
-    Match,
+    WORDS,
+    contains_words,
     edit_closeness,
     joined,
     names_of,
+    tier,
     trigrams,
     words,
 )
-from lorecache.spelling import Fixes, fixes, needs_correction, pieces, typo_closeness
-from lorecache.store.index_entry import IndexEntry
+from lorecache.search.spelling import Fixes, fixes, needs_correction, pieces, typo_closeness
+from lorecache.store.interface import ListQuery
 from lorecache.text import fold
 
 T = TypeVar("T")
 
 
+class Entry(Protocol):
+    """What search reads of an index entry."""
+
+    title: str
+    search_title: str
+    aliases: list[str]
+    is_canon: bool
+    importance: int
+    terms: str
+
+
 class NameIndex:
-    def __init__(self, entries: list[IndexEntry], legends_suffix: str) -> None:
+    def __init__(self, entries: Sequence[Entry], legends_suffix: str) -> None:
         self.entries = entries
         self.legends_suffix = legends_suffix
         self.names: list[str] = []
@@ -59,15 +81,6 @@ class NameIndex:
         self.sorted_names = sorted(
             (name, position) for name, positions in self.by_name.items() for position in positions
         )
-        self.ranked = sorted(range(len(entries)), key=lambda p: (-entries[p].importance, entries[p].title))
-        self.ranked_in: dict[str, list[int]] = {}
-        for position in self.ranked:
-            self.ranked_in.setdefault(entries[position].category, []).append(position)
-        self.counts: dict[str, dict[str, int]] = {}
-        for entry in entries:
-            counts = self.counts.setdefault(entry.category, {"articles": 0, "canon": 0})
-            counts["articles"] += 1
-            counts["canon"] += entry.is_canon
 
     def candidates(self, needle: str, fixed: Fixes) -> set[int]:
         """Positions that could match `needle` in any tier: those sharing enough trigrams with it, and
@@ -115,23 +128,22 @@ class NameIndex:
         ]
         return fixes(needle_words, candidates, vocabulary)
 
+    def match(self, position: int, query: ListQuery, fixed: Fixes) -> Match | None:
+        """How one article's names match the query, if they do."""
+        names, needle, needle_words = self.names[position], query.needle, query.needle_words
+        match_tier = tier(names, needle, needle_words)
+        if match_tier is not None:
+            return Match(match_tier)
+        if len(needle) >= TRIGRAM_MIN_LENGTH and (typo := self.typo(position, needle, needle_words, fixed)):
+            return typo
+        return Match(SUBSTRING) if contains_words(names, needle_words) else None
+
     def typo(self, position: int, needle: str, needle_words: list[str], fixed: Fixes) -> Match | None:
         """A typo match, if it is one: every word as typed or by a correction begins a word of a name,
         or the whole title is within the edit budget."""
         nearness = typo_closeness(self.names[position], needle_words, fixed) if any(fixed) else 0.0
         edit = edit_closeness(self.entries[position].search_title, needle)
         return Match(FUZZY, max(nearness, edit), whole=edit > 0) if nearness or edit else None
-
-    def by_rank(self, categories: tuple[str, ...]) -> Iterable[int]:
-        """Positions in browse order (most linked first), only of `categories` when given."""
-        if not categories:
-            return self.ranked
-        if len(categories) == 1:
-            return self.ranked_in.get(categories[0], [])
-        return sorted(
-            (p for c in categories for p in self.ranked_in.get(c, [])),
-            key=lambda p: (-self.entries[p].importance, self.entries[p].title),
-        )
 
     def named(self, title: str) -> list[int]:
         """Positions of articles answering to `title` or to its Legends twin's title, any case."""
@@ -152,3 +164,84 @@ def _starting(ordered: Sequence[T], start: int, prefix: str, text: Callable[[T],
     (a slice would copy the rest of the list)."""
     following = (ordered[at] for at in range(start, len(ordered)))
     return takewhile(lambda item: text(item).startswith(prefix), following)
+
+
+class TextIndex:
+    """Full-text postings of every term as the index keeps it: a title word (`^word`) apart from the
+    same word in the text, so a rank reads which list holds a position rather than the entry's whole
+    terms. Built on the first full-text query rather than with the names, since only a search that no
+    name answers while PostgreSQL is away needs it."""
+
+    def __init__(self, entries: Sequence[Entry]) -> None:
+        self.entries = entries
+        self.postings: dict[str, array] = {}
+        for position, entry in enumerate(entries):
+            for term in entry.terms.split():
+                self.postings.setdefault(term, array("i")).append(position)
+
+    def matches(self, needle: str) -> dict[int, float]:
+        """Positions holding every stem of `needle`, in the title or the text, with their rank."""
+        wanted = query_terms(needle)
+        if not wanted:
+            return {}
+        in_title = {stem: set(self.postings.get(f"^{stem}", ())) for stem in wanted}
+        holding = sorted((in_title[stem].union(self.postings.get(stem, ())) for stem in wanted), key=len)
+        found = holding[0].intersection(*holding[1:])
+        return {
+            position: rank([f"^{s}" if position in in_title[s] else s for s in wanted], wanted) or 0.0
+            for position in found
+        }
+
+
+class MemoryTiers:
+    """The tiers of one search over the in-memory structures. Exact, prefix and every-word matches
+    come from the word postings; only when they do not fill the page does the search rank every
+    candidate a trigram or a correction finds, for the typo and inside-a-word tiers."""
+
+    def __init__(
+        self,
+        names: NameIndex,
+        text: Callable[[], TextIndex],
+        query: ListQuery,
+        keeps: Callable[[int], bool],
+    ) -> None:
+        self.names, self.text, self.query, self.keeps = names, text, query, keeps
+
+    def prefixes(self, room: int, seen: set[int]) -> list[Hit]:
+        return [hit for hit in self._strong if hit.tier in (EXACT, PREFIX)]
+
+    def every_word(self, room: int, seen: set[int]) -> list[Hit]:
+        return [hit for hit in self._strong if hit.tier == WORDS]
+
+    def typos(self, room: int, seen: set[int]) -> list[Hit]:
+        return [hit for hit in self._every_name if hit.tier == FUZZY]
+
+    def inside_words(self, room: int, seen: set[int]) -> list[Hit]:
+        return [hit for hit in self._every_name if hit.tier == SUBSTRING]
+
+    def full_text(self, room: int, skip: int, seen: set[int]) -> list[Hit]:
+        found = self.text().matches(self.query.needle)
+        matches = ((p, Match(FULLTEXT, closeness)) for p, closeness in found.items() if p not in seen)
+        return self._ranked(matches)[skip : skip + room]
+
+    @cached_property
+    def _strong(self) -> list[Hit]:
+        found = self.names.word_matches(self.query.needle)
+        return self._ranked((p, self.names.match(p, self.query, [])) for p in found)
+
+    @cached_property
+    def _every_name(self) -> list[Hit]:
+        needle = self.query.needle
+        fixed = self.names.fixes(self.query.needle_words) if len(needle) >= TRIGRAM_MIN_LENGTH else []
+        found = self.names.candidates(needle, fixed) | self.names.word_matches(needle)
+        return self._ranked((p, self.names.match(p, self.query, fixed)) for p in found)
+
+    def _ranked(self, matches: Iterable[tuple[int, Match | None]]) -> list[Hit]:
+        entries, canon_first = self.names.entries, self.query.continuity == "all"
+        ranked = [
+            Ranked.of(p, match, entries[p].is_canon, entries[p].importance, entries[p].title)
+            for p, match in matches
+            if match is not None and self.keeps(p)
+        ]
+        ranked.sort(key=lambda candidate: sort_key(candidate, canon_first))
+        return [Hit(r.ref, r.tier, r.closeness, r.title) for r in ranked]

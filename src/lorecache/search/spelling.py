@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from lorecache.search import SEPARATOR, TRIGRAM_MIN_LENGTH
+from lorecache.search.rules import SEPARATOR, TRIGRAM_MIN_LENGTH
 
 MAX_CORRECTIONS = 4
 RARE_USES = 2

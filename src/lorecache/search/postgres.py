@@ -1,4 +1,5 @@
-"""The SQL of a list or search query, built from a ListQuery with bound parameters only.
+"""The PostgreSQL backend of search: each tier as SQL over `wiki_articles` and the derived search
+tables, built from a ListQuery with bound parameters only, and `PostgresTiers`, which runs them.
 
 Names and values the user typed are always parameters; the only text spliced into the SQL is chosen
 here from fixed fragments, so no input can change the statement's shape.
@@ -6,11 +7,16 @@ here from fixed fragments, so no input can change the statement's shape.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from lorecache.search import (
+from sqlalchemy import Connection
+
+from lorecache.answers import SUMMARY_FIELDS
+from lorecache.search.cascade import Hit
+from lorecache.search.ranking import Match, Ranked, order_by, sort_key
+from lorecache.search.rules import (
     EXACT,
     FULLTEXT,
     FUZZY,
@@ -20,9 +26,11 @@ from lorecache.search import (
     TRIGRAM_MIN_LENGTH,
     WORDS,
     edit_budget,
+    tier,
 )
-from lorecache.spelling import Fixes, deletes, pieces
-from lorecache.store.query import SUMMARY_FIELDS, ListQuery
+from lorecache.search.spelling import Fixes, deletes, fixes, pieces
+from lorecache.store.driver import fetch, fetch_together
+from lorecache.store.interface import ListQuery
 
 COLUMNS = ", ".join(("id", *SUMMARY_FIELDS))
 NARROW = "id, title, is_canon, importance"
@@ -78,57 +86,96 @@ COMPLETIONS = 150
 """…this many of each continuity: a page of searches past them reads the prefix's range instead."""
 
 
-@dataclass
-class NameTiers:
-    """The name tiers in rank order, as statements sharing one set of parameters.
+class PostgresTiers:
+    """The tiers of one search, as statements sharing one set of parameters, on one connection.
 
-    Each returns at most `:room` rows not in `:seen`. The caller runs them one after the other and
-    stops when the page is full, so a tier runs only when those before it were exhausted — `:seen` then
-    holds every match of theirs, which is what keeps a row out of the later, weaker tiers. Each
-    statement is one index scan: a single query with every tier ORed together scans the union of all
-    candidates and scores each of them.
+    Each statement returns at most `:room` rows not in `:seen` and is one index scan: a single query
+    with every tier ORed together scans the union of all candidates and scores each of them.
 
     Prefixes come first, from `article_names`. Past them most queries match few names, and then one
-    scan does better than a statement per tier: `probe` fetches every name holding each word somewhere
-    — which every tier but the typos' requires — and the caller ranks them itself when they are at most
-    PROBE_LIMIT, leaving only the typo tier to PostgreSQL. Needles shorter than trigrams match prefixes
-    only.
+    scan does better than a statement per tier: the probe fetches every name holding each word
+    somewhere — which every tier but the typos' requires — and its rows are ranked here when they are
+    at most PROBE_LIMIT, leaving only the typo tier to PostgreSQL. The vocabulary the typo tier's
+    corrections come from is read in the probe's round trip.
     """
 
-    query: ListQuery
-    statement: Statement
+    def __init__(self, connection: Connection, query: ListQuery, universe: str) -> None:
+        self.connection = connection
+        self.query = query
+        self.universe = universe
+        self.statement = scope(query, universe)
+        escaped = like_escape(query.needle)
+        self.statement.params |= {
+            "needle": query.needle,
+            "exact": f"%{SEPARATOR}{escaped}{SEPARATOR}%",
+            "prefix": f"%{SEPARATOR}{escaped}%",
+        }
 
-    @property
-    def params(self) -> dict[str, Any]:
-        return self.statement.params
+    def prefixes(self, room: int, seen: set[int]) -> list[Hit]:
+        return self._run(self._prefixes(), room, seen)
 
-    @property
-    def probes(self) -> bool:
-        """Trigrams serve the probe only from TRIGRAM_MIN_LENGTH characters."""
-        return len(self.query.needle) >= TRIGRAM_MIN_LENGTH
+    def every_word(self, room: int, seen: set[int]) -> list[Hit]:
+        if self._probed is None:
+            return self._run(self._every_word(), room, seen)
+        return [hit for hit in self._probed if hit.tier != SUBSTRING]
 
-    def probe(self) -> str:
-        return (
+    def typos(self, room: int, seen: set[int]) -> list[Hit]:
+        """No statement when nothing can match: no word corrected and the needle past the edit budget
+        (`desert planet outer rim`)."""
+        corrected = self._fixes
+        if not any(corrected) and not edit_budget(self.query.needle):
+            return []
+        return self._run(_typo_tier(self.query, self.statement, corrected), room, seen)
+
+    def inside_words(self, room: int, seen: set[int]) -> list[Hit]:
+        if self._probed is None:
+            condition = _inside_words(self.query, self.statement)
+            return self._run(_tier(self.query, self.statement, condition, str(SUBSTRING)), room, seen)
+        return [hit for hit in self._probed if hit.tier == SUBSTRING]
+
+    def full_text(self, room: int, skip: int, seen: set[int]) -> list[Hit]:
+        return _hits(fetch(self.connection, *by_text(self.query, self.universe, list(seen), room, skip)))
+
+    def _run(self, sql: str, room: int, seen: set[int]) -> list[Hit]:
+        return _hits(fetch(self.connection, sql, {**self.statement.params, "room": room, "seen": list(seen)}))
+
+    @cached_property
+    def _probe(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The probe's names and the vocabulary's corrections, in one round trip."""
+        probe = (
             f"SELECT {NARROW}, search_names FROM wiki_articles WHERE {self.statement.where()} "
             f"AND {_inside_words(self.query, self.statement)} LIMIT {PROBE_LIMIT + 1}"
         )
+        probed, found = fetch_together(
+            self.connection, [(probe, self.statement.params), vocabulary(self.query, self.universe)]
+        )
+        return probed, found
 
-    def after_prefixes(self, fixes: Callable[[], Fixes]) -> Iterator[str | list[dict[str, Any]]]:
-        """The tiers after the prefixes, for a needle too common to probe; the typo tier's corrections
-        are asked for only when it is reached."""
-        query, statement = self.query, self.statement
-        yield self._every_word()
-        yield self.typos(fixes())
-        yield _tier(query, statement, _inside_words(query, statement), str(SUBSTRING))
+    @cached_property
+    def _probed(self) -> list[Hit] | None:
+        """The probe's names ranked as the tiers would rank them; None when it found too many, which
+        the tiers' own statements then rank."""
+        rows = self._probe[0]
+        if len(rows) > PROBE_LIMIT:
+            return None
+        canon_first = self.query.continuity == "all"
+        ranked = []
+        for row in rows:
+            matched = tier(row["search_names"], self.query.needle, self.query.needle_words)
+            match = Match(SUBSTRING if matched is None else matched)
+            ranked.append(Ranked.of(row["id"], match, row["is_canon"], row["importance"], row["title"]))
+        ranked.sort(key=lambda candidate: sort_key(candidate, canon_first))
+        return [Hit(r.ref, r.tier, r.closeness, r.title) for r in ranked]
 
-    def typos(self, fixes: Fixes) -> str | list[dict[str, Any]]:
-        """The typo tier's statement, or no rows when nothing can match it: no word corrected and the
-        needle past the edit budget (`desert planet outer rim`)."""
-        if not any(fixes) and not edit_budget(self.query.needle):
-            return []
-        return _typo_tier(self.query, self.statement, fixes)
+    @cached_property
+    def _fixes(self) -> Fixes:
+        """The corrections of each word of the query, from what `vocabulary` found."""
+        rows = self._probe[1]
+        candidates = [(row["word"], row["uses"]) for row in rows if not row["exact"]]
+        known = {row["word"]: row["uses"] for row in rows if row["exact"]}
+        return fixes(self.query.needle_words, candidates, known)
 
-    def prefixes(self) -> str:
+    def _prefixes(self) -> str:
         """EXACT and PREFIX: a range of `article_names`' pattern index, read without the table, or a
         crowded prefix's completions; a query filtering on infobox fields, which only `wiki_articles`
         holds, by the trigram index."""
@@ -146,7 +193,6 @@ class NameTiers:
         """A crowded prefix from `name_completions`, any other from its range. Each continuity's
         completions begin its ranking, so a page within them is the merge of both; a category filter
         could leave fewer than a page in them while the range holds more, so it takes the range."""
-        canon_first = "is_canon DESC, " if self.query.continuity == "all" else ""
         return f"""
             SELECT * FROM (
                 SELECT article_id AS id, title, is_canon, importance, tier, 1::real AS similarity
@@ -156,7 +202,7 @@ class NameTiers:
                 SELECT * FROM ({ranged}) AS ranged
                 WHERE NOT EXISTS (SELECT FROM name_completions WHERE universe = :u AND prefix = :range_start)
             ) AS found
-            ORDER BY tier, {canon_first}importance DESC, title COLLATE "C" LIMIT :room
+            ORDER BY {self._order()} LIMIT :room
         """
 
     def _every_word(self) -> str:
@@ -172,26 +218,18 @@ class NameTiers:
         other tiers are."""
         statement = self.statement
         statement.params |= {"range_start": start, "range_end": start + chr(LAST_CODE_POINT)}
-        canon_first = "is_canon DESC, " if self.query.continuity == "all" else ""
         return f"""
             SELECT article_id AS id, title, is_canon, importance, {tier} AS tier, 1::real AS similarity
             FROM {table}
             WHERE {statement.where()} AND {column} ~>=~ :range_start AND {column} ~<~ :range_end
               AND article_id <> ALL(:seen)
             GROUP BY article_id, title, is_canon, importance
-            ORDER BY tier, {canon_first}importance DESC, title COLLATE "C" LIMIT :room
+            ORDER BY {self._order()} LIMIT :room
         """
 
-
-def by_name(query: ListQuery, universe: str) -> NameTiers:
-    statement = scope(query, universe)
-    escaped = like_escape(query.needle)
-    statement.params |= {
-        "needle": query.needle,
-        "exact": f"%{SEPARATOR}{escaped}{SEPARATOR}%",
-        "prefix": f"%{SEPARATOR}{escaped}%",
-    }
-    return NameTiers(query, statement)
+    def _order(self) -> str:
+        """A range's rows share closeness and are never whole-title typo matches."""
+        return order_by(self.query.continuity == "all", closeness=None, whole=None)
 
 
 def vocabulary(query: ListQuery, universe: str) -> tuple[str, dict[str, Any]]:
@@ -220,17 +258,14 @@ def _tier(
     similarity: str = "1",
     whole: str | None = None,
 ) -> str:
-    """One tier's statement: within it, the better match (exact before prefix, nearer typos, a whole
-    title before a word of one) first, then the canon article before its Legends twin, then the more
-    linked."""
-    rank = [tier] if not tier.isdigit() else []
-    if similarity != "1":
-        rank.append(f"-floor(({similarity}) * 10)")
-    if whole:
-        rank.append(f"({whole}) DESC")
-    if query.continuity == "all":
-        rank.append("is_canon DESC")
-    order = ", ".join((*rank, "importance DESC", 'title COLLATE "C"'))
+    """One tier's statement, ranked by `ranking`; a tier, closeness or whole-title flag the same for
+    every row leaves its sort term out."""
+    order = order_by(
+        query.continuity == "all",
+        tier=None if tier.isdigit() else tier,
+        closeness=None if similarity == "1" else similarity,
+        whole=whole,
+    )
     return (
         f"SELECT {NARROW}, {tier} AS tier, {similarity}::real AS similarity FROM wiki_articles "
         f"WHERE {statement.where()} AND id <> ALL(:seen) AND ({condition}) ORDER BY {order} LIMIT :room"
@@ -336,13 +371,17 @@ def by_text(query: ListQuery, universe: str, exclude: list[int], limit: int, off
     statement = scope(query, universe)
     statement.conditions += ["search_vector @@ terms", "id <> ALL(:exclude)"]
     rank = "ts_rank(search_vector, terms, 32)"
-    canon_first = "is_canon DESC, " if query.continuity == "all" else ""
+    order = order_by(query.continuity == "all", tier=None, closeness=rank, whole=None)
     sql = f"""
         SELECT {NARROW}, {FULLTEXT} AS tier, {rank} AS similarity
         FROM wiki_articles, websearch_to_tsquery('english', unaccent(:text)) AS terms
         WHERE {statement.where()}
-        ORDER BY floor({rank} * 10) DESC, {canon_first}importance DESC, title COLLATE "C"
+        ORDER BY {order}
         LIMIT :limit OFFSET :offset
     """
     params = {**statement.params, "text": query.needle, "exclude": exclude, "limit": limit, "offset": offset}
     return sql, params
+
+
+def _hits(rows: list[dict[str, Any]]) -> list[Hit]:
+    return [Hit(row["id"], row["tier"], row["similarity"], row["title"]) for row in rows]

@@ -1,26 +1,21 @@
-"""What a search means, in one place, so PostgreSQL and the file cache answer alike.
+"""What a match is, in one place, so PostgreSQL and the file cache answer alike.
 
 A query is folded (case, accents, punctuation gone) and matched against an article's names — its title,
 its title without the Legends suffix, its aliases — in tiers: exact, prefix, every word begins a word,
-then typos (every word as typed or corrected by `lorecache.spelling`, or a short title within an edit
-distance), then every word inside some word, then full text over summary and infobox.
-Within a tier the more linked article wins, and the canon one before its Legends twin.
+then typos (every word as typed or corrected by `spelling`, or a short title within an edit distance),
+then every word inside some word, then full text over summary and infobox. How matches rank within a
+tier is `ranking`'s; which tiers run, and when to stop, `cascade`'s.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from lorecache.text import fold
 
 SEPARATOR = "|"
 EXACT, PREFIX, WORDS, FUZZY, SUBSTRING, FULLTEXT = range(6)
-TIER_SCORES = {EXACT: 1.0, PREFIX: 0.9, WORDS: 0.8, SUBSTRING: 0.3}
-FUZZY_WEIGHT = 0.7
-FULLTEXT_WEIGHT = 0.5
 SIMILARITY_THRESHOLD = 0.3
 TRIGRAM_MIN_LENGTH = 3
 EDIT_MAX_LENGTH = 20
@@ -91,39 +86,6 @@ def levenshtein(left: str, right: str, budget: int) -> int:
             return budget + 1
         previous = current
     return min(previous[-1], budget + 1)
-
-
-def closeness_bucket(closeness: float) -> float:
-    """Typo matches within a tenth of each other count as equal, so importance decides between them."""
-    return math.floor(closeness * 10) / 10
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """How one article matched a query: its tier, how close it came (typos, full text), and whether
-    its whole title did (a typo match by edit distance)."""
-
-    tier: int
-    closeness: float = 1.0
-    whole: bool = False
-
-    def key(self, is_canon: bool, importance: int, title: str, canon_first: bool) -> tuple:
-        """The tier's ORDER BY in PostgreSQL as a sort key: the tier, closeness in tenths for typos and
-        full text, a whole title first, the canon article first when both continuities are asked for,
-        the more linked, the title."""
-        order = -closeness_bucket(self.closeness) if self.tier in (FUZZY, FULLTEXT) else 0.0
-        return (self.tier, order, not self.whole, canon_first and not is_canon, -importance, title)
-
-    @property
-    def score(self) -> float:
-        return score(self.tier, self.closeness)
-
-
-def score(match_tier: int, similarity: float) -> float:
-    if match_tier in TIER_SCORES:
-        return TIER_SCORES[match_tier]
-    weight = FUZZY_WEIGHT if match_tier == FUZZY else FULLTEXT_WEIGHT
-    return round(weight * similarity, 4)
 
 
 def trigrams(text: str) -> set[str]:

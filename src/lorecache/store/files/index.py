@@ -1,0 +1,95 @@
+"""The file cache's index: a row per article with what a list or search needs without opening the
+article's file (importance from inbound links, aliases from redirects, category, canon, full-text
+terms), and what the cache derives from all the rows when it loads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from lorecache.search.memory import NameIndex
+from lorecache.store.interface import Counts
+from lorecache.text import fold
+
+INDEX_NAME = "index.json"
+FIELDS_NAME = "fields.json"
+
+
+def article_path(root: Path, page_id: int) -> Path:
+    """Sharded by page id so no directory holds more than a few thousand files."""
+    return root / "articles" / f"{page_id % 256:02x}" / f"{page_id}.json"
+
+
+@dataclass(slots=True)
+class IndexEntry:
+    page_id: int
+    title: str
+    category: str
+    is_canon: bool
+    importance: int
+    aliases: list[str]
+    search_title: str
+    terms: str = ""
+
+    def as_row(self) -> list[Any]:
+        return [
+            self.page_id,
+            self.title,
+            self.category,
+            self.is_canon,
+            self.importance,
+            self.aliases,
+            self.terms,
+        ]
+
+    @classmethod
+    def from_row(cls, row: list[Any]) -> IndexEntry:
+        """Rows written before full text had six columns; they load with no terms."""
+        page_id, title, category, is_canon, importance, aliases, *terms = row
+        return cls(page_id, title, category, is_canon, importance, aliases, fold(title), "".join(terms))
+
+
+class Index:
+    """The index as loaded: its entries, their counts per category, their browse order (most linked
+    first) and the search structures over their names."""
+
+    def __init__(self, entries: list[IndexEntry], legends_suffix: str) -> None:
+        self.entries = entries
+        self.names = NameIndex(entries, legends_suffix)
+        self.ranked = sorted(range(len(entries)), key=lambda p: (-entries[p].importance, entries[p].title))
+        self.ranked_in: dict[str, list[int]] = {}
+        for position in self.ranked:
+            self.ranked_in.setdefault(entries[position].category, []).append(position)
+        self.counts: Counts = {}
+        for entry in entries:
+            counts = self.counts.setdefault(entry.category, {"articles": 0, "canon": 0})
+            counts["articles"] += 1
+            counts["canon"] += entry.is_canon
+
+    def by_rank(self, categories: tuple[str, ...]) -> Iterable[int]:
+        """Positions in browse order, only of `categories` when given."""
+        if not categories:
+            return self.ranked
+        if len(categories) == 1:
+            return self.ranked_in.get(categories[0], [])
+        return sorted(
+            (p for c in categories for p in self.ranked_in.get(c, [])),
+            key=lambda p: (-self.entries[p].importance, self.entries[p].title),
+        )
+
+
+def read_entries(path: Path) -> list[IndexEntry]:
+    return [IndexEntry.from_row(row) for row in orjson.loads(path.read_bytes())]
+
+
+def read_fields(path: Path) -> dict[str, set[str]]:
+    """Infobox field names per category; none before the first ingest."""
+    try:
+        return {category: set(names) for category, names in orjson.loads(path.read_bytes()).items()}
+    except FileNotFoundError:
+        return {}

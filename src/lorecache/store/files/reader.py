@@ -1,0 +1,162 @@
+"""FileCache: the read interface over the file cache. A query reads the index (in memory, reloaded
+when its file changes) and then only the files of the page it returns."""
+
+from __future__ import annotations
+
+import gc
+import random
+import threading
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from lorecache.answers import listing
+from lorecache.article import Article
+from lorecache.search import cascade
+from lorecache.search.memory import MemoryTiers, TextIndex
+from lorecache.search.ranking import score
+from lorecache.search.rules import infobox_terms
+from lorecache.store.files.index import (
+    FIELDS_NAME,
+    INDEX_NAME,
+    Index,
+    IndexEntry,
+    article_path,
+    read_entries,
+    read_fields,
+)
+from lorecache.store.interface import Continuity, Counts, ListQuery, SearchPage, summarize
+from lorecache.universes import load
+
+
+class FileCache:
+    """The file cache of one universe (`root` is `<data dir>/<universe>`)."""
+
+    source_name = "file_cache"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._loaded: Index | None = None
+        self._loaded_stamp: tuple[int, int] | None = None
+        self._infobox_terms: dict[int, dict[str, str]] = {}
+        self._text: TextIndex | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def index_path(self) -> Path:
+        return self.root / INDEX_NAME
+
+    def exists(self) -> bool:
+        return self.index_path.is_file()
+
+    def fields(self) -> dict[str, set[str]]:
+        return read_fields(self.root / FIELDS_NAME)
+
+    def entries(self) -> list[IndexEntry]:
+        return self._index().entries
+
+    def read(self, entry: IndexEntry) -> Article:
+        data = orjson.loads(article_path(self.root, entry.page_id).read_bytes())
+        article = Article.from_dict(data)
+        article.importance = entry.importance
+        article.aliases = list(entry.aliases)
+        return article
+
+    def iter_articles(self) -> Iterator[Article]:
+        for entry in self.entries():
+            yield self.read(entry)
+
+    def get(self, title: str, continuity: Continuity = "all") -> Article | None:
+        index = self._index()
+        prefer_canon = continuity != "legends"
+        matches = [index.entries[position] for position in index.names.named(title)]
+        if not matches:
+            return None
+        best = min(matches, key=lambda e: (e.is_canon != prefer_canon, e.title != title, -e.importance))
+        return self.read(best)
+
+    def list_articles(self, query: ListQuery) -> list[dict[str, Any]]:
+        return self.search(query).rows
+
+    def search(self, query: ListQuery) -> SearchPage:
+        """Browsing walks a precomputed order and stops at the page; a search is the cascade's."""
+        index = self._index()
+        if not query.needle:
+            kept = (p for p in index.by_rank(query.categories) if self._keeps(index, query, p))
+            page = list(islice(kept, query.offset, query.offset + query.limit + 1))
+            rows = [listing(self.read(index.entries[p]).to_dict()) for p in page]
+            return SearchPage(rows=rows[: query.limit], has_more=len(rows) > query.limit)
+        tiers = MemoryTiers(
+            index.names, lambda: self._text_index(index), query, lambda p: self._keeps(index, query, p)
+        )
+        found = cascade.search(tiers, query)
+        rows = [
+            listing(self.read(index.entries[hit.ref]).to_dict(), score(hit.tier, hit.closeness))
+            for hit in found.hits
+        ]
+        return SearchPage(rows=rows, has_more=found.has_more, did_you_mean=found.did_you_mean)
+
+    def random(self, query: ListQuery) -> dict[str, Any] | None:
+        index = self._index()
+        positions = [p for p, entry in enumerate(index.entries) if self._in_scope(entry, query)]
+        random.shuffle(positions)
+        for position in positions:
+            if self._passes_filters(index.entries[position], query):
+                return listing(self.read(index.entries[position]).to_dict())
+        return None
+
+    def stats(self) -> dict[str, Any]:
+        return summarize(self.categories())
+
+    def categories(self) -> Counts:
+        return dict(sorted(self._index().counts.items()))
+
+    def ping(self) -> None:
+        """The file cache is always there to answer, if only with nothing."""
+
+    def _text_index(self, index: Index) -> TextIndex:
+        with self._lock:
+            if self._text is None or self._text.entries is not index.entries:
+                self._text = TextIndex(index.entries)
+                gc.freeze()  # as the name index: long-lived, kept out of collections
+            return self._text
+
+    def _keeps(self, index: Index, query: ListQuery, position: int) -> bool:
+        entry = index.entries[position]
+        return self._in_scope(entry, query) and self._passes_filters(entry, query)
+
+    @staticmethod
+    def _in_scope(entry: IndexEntry, query: ListQuery) -> bool:
+        return (not query.categories or entry.category in query.categories) and query.wants(entry.is_canon)
+
+    def _passes_filters(self, entry: IndexEntry, query: ListQuery) -> bool:
+        if not query.filters:
+            return True
+        terms = self._infobox_terms.get(entry.page_id)
+        if terms is None:
+            terms = infobox_terms(self.read(entry).infobox)
+            self._infobox_terms[entry.page_id] = terms
+        return all(value in terms.get(field, "") for field, value in query.folded_filters)
+
+    def _index(self) -> Index:
+        with self._lock:
+            try:
+                status = self.index_path.stat()
+            except FileNotFoundError:
+                self._loaded, self._loaded_stamp = Index([], ""), None
+                return self._loaded
+            stamp = (status.st_mtime_ns, status.st_size)
+            if stamp != self._loaded_stamp or self._loaded is None:
+                gc.unfreeze()  # the index this one replaces becomes collectable
+                self._loaded = Index(read_entries(self.index_path), load(self.root.name).canon.legends_suffix)
+                self._infobox_terms = {}
+                self._loaded_stamp = stamp
+                # Half a million objects that live as long as the process: out of every collection,
+                # or each full one walks them all (250 ms, in the middle of some request).
+                gc.freeze()
+            return self._loaded
+
+
