@@ -20,8 +20,10 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
+import orjson
+
 from bench.common import FULL_CORPUS, ingest
-from lorecache.store.interface import ListQuery
+from lorecache.query import ListQuery
 from lorecache.store.postgres import PostgresStore
 
 FORMS = ("prefix", "lower case", "one typo", "no punctuation")
@@ -96,7 +98,8 @@ def main() -> None:
 def _score(store, queries: list[tuple[str, str]]) -> str:
     hits, reciprocal = 0, 0.0
     for query, title in queries:
-        found = [row["name"] for row in store.search(ListQuery(search=query, continuity="all", limit=K)).rows]
+        page = store.list_articles(ListQuery(search=query, continuity="all", limit=K))
+        found = [orjson.loads(item)["name"] for item in page.items]
         if title in found:
             hits += 1
             reciprocal += 1 / (found.index(title) + 1)

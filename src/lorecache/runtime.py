@@ -26,6 +26,7 @@ from lorecache.store.files import FileCache
 from lorecache.store.hybrid import HybridStore
 from lorecache.store.images import ImageRepository
 from lorecache.store.postgres import PostgresStore
+from lorecache.store.versions import AnswerCache, DataVersion
 from lorecache.universes import Universe, load
 
 log = logging.getLogger(__name__)
@@ -47,9 +48,12 @@ class Runtime:
         self.universe: Universe = load(settings.universe)
         self.files = FileCache(settings.universe_dir)
         self.images = ImageDisk(settings.universe_dir / "images")
-        self.store = HybridStore(None, self.files, retry_seconds=settings.db_retry_seconds)
+        self.store = HybridStore(
+            None, self.files, retry_seconds=settings.db_retry_seconds, cache=AnswerCache()
+        )
         self.progress = Progress()
         self.engine: Engine | None = None
+        self.version: DataVersion | None = None
         self._url: str | None = None
         self._thread: threading.Thread | None = None
         self._starting = threading.Lock()
@@ -83,6 +87,8 @@ class Runtime:
             self._thread.join(timeout)
 
     def stop(self) -> None:
+        if self.version is not None:
+            self.version.stop()
         if self.engine is not None:
             self.engine.dispose()
 
@@ -129,6 +135,9 @@ class Runtime:
             url, statement_timeout_ms=self.settings.statement_timeout_ms, pre_ping=False
         )
         self.store.postgres = PostgresStore(self.engine, self.universe.name)
+        self.version = DataVersion(database.libpq_url(url), self.universe.name)
+        self.version.start()
+        self.store.version = self.version
         self._url = url
         self._ensure_derived()
         if prefetch and not self._keeps_another_source():

@@ -6,10 +6,12 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
+import orjson
+
 from lorecache.prefetch import Prefetch
+from lorecache.query import ListQuery
 from lorecache.sources.dump import DumpSource
 from lorecache.store.files import FileCache
-from lorecache.store.interface import ListQuery
 from lorecache.store.postgres import PostgresStore
 from tests.conftest import SAMPLE
 
@@ -43,7 +45,8 @@ class Readers:
                 for store in (self.files, self.store):
                     self._check(title, store)
             try:
-                rows = self.files.list_articles(planets) + self.store.list_articles(planets)
+                pages = (self.files.list_articles(planets), self.store.list_articles(planets))
+                rows = [orjson.loads(item) for page in pages for item in page.items]
                 if not all(row["title"] and row["category"] == "planets" for row in rows):
                     self.problems.append(f"a partial planet row: {rows}")
             except Exception as error:

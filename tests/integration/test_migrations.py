@@ -16,6 +16,8 @@ TABLES = {
     "article_words",
     "search_vocabulary",
     "name_completions",
+    "category_ranks",
+    "data_versions",
 }
 ROOT = Path(__file__).parents[2]
 

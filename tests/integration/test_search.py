@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import pairwise, product
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+from lorecache.answers import page_items
 from lorecache.prefetch import Prefetch
+from lorecache.query import ListQuery
 from lorecache.search import postgres as postgres_search
 from lorecache.sources.dump import DumpSource
 from lorecache.store import database
 from lorecache.store.files import FileCache
-from lorecache.store.interface import ListQuery
 from lorecache.store.postgres import PostgresStore
 from tests.conftest import fresh_database
 from tests.support.pages import infobox_page, redirect_page, write_dump
@@ -65,6 +68,20 @@ def stores(server_url: str, template_database: str, tmp_path_factory: pytest.Tem
         engine.dispose()
 
 
+@dataclass
+class Asked:
+    """A page as an answer shows it: its items decoded, a search's with their scores."""
+
+    rows: list[dict]
+    has_more: bool
+    did_you_mean: str | None
+
+
+def _asked(store, query: ListQuery) -> Asked:
+    page = store.list_articles(query)
+    return Asked([orjson.loads(item) for item in page_items(page)], page.has_more, page.did_you_mean)
+
+
 @pytest.fixture(params=["postgres", "file_cache"])
 def store(request: pytest.FixtureRequest, stores):
     return stores[request.param]
@@ -72,7 +89,7 @@ def store(request: pytest.FixtureRequest, stores):
 
 def _titles(store, search: str, **options) -> list[str]:
     query = ListQuery(search=search, continuity=options.pop("continuity", "all"), **options)
-    return [row["name"] for row in store.search(query).rows]
+    return [row["name"] for row in _asked(store, query).rows]
 
 
 def test_a_prefix_finds_the_famous_article_first(store) -> None:
@@ -107,7 +124,7 @@ def test_full_text_reads_aliases_too(store) -> None:
     ("typo", "meant"), [("Tatoine", "Tatooine"), ("Corusant", "Coruscant"), ("Geonosys", "Geonosis")]
 )
 def test_typos_are_forgiven_with_a_suggestion(store, typo: str, meant: str) -> None:
-    page = store.search(ListQuery(search=typo, continuity="all"))
+    page = _asked(store, ListQuery(search=typo, continuity="all"))
     assert page.rows[0]["name"] == meant
     assert page.did_you_mean == meant
 
@@ -117,7 +134,7 @@ def test_words_in_any_order(store) -> None:
 
 
 def test_scores_fall_with_match_quality(store) -> None:
-    rows = store.search(ListQuery(search="Tatooine", continuity="all")).rows
+    rows = _asked(store, ListQuery(search="Tatooine", continuity="all")).rows
     assert rows[0]["score"] == 1.0
     assert all(a["score"] >= b["score"] for a, b in pairwise(rows))
 
@@ -129,14 +146,37 @@ def test_category_and_continuity_narrow_the_search(store) -> None:
 
 def test_infobox_filters(store) -> None:
     outer_rim = ListQuery(categories=("planets",), filters=(("region", "outer rim territories"),), limit=50)
-    assert {row["name"] for row in store.list_articles(outer_rim)} == {"Tatooine", "Geonosis", "Hoth"}
+    assert {row["name"] for row in _asked(store, outer_rim).rows} == {"Tatooine", "Geonosis", "Hoth"}
     arid = ListQuery(categories=("planets",), filters=(("climate", "ARID"),), limit=50)
-    assert {row["name"] for row in store.list_articles(arid)} == {"Tatooine", "Geonosis", "Jakku"}
+    assert {row["name"] for row in _asked(store, arid).rows} == {"Tatooine", "Geonosis", "Jakku"}
+
+
+def _browsed(store, categories: tuple[str, ...], continuity: str, limit: int, offset: int) -> list[str]:
+    query = ListQuery(categories, continuity, limit=limit, offset=offset)
+    return [row["name"] for row in _asked(store, query).rows]
+
+
+@pytest.mark.parametrize("continuity", ["canon", "legends", "all"])
+def test_pages_of_a_category_read_by_place_answer_as_counted_ones(stores, continuity) -> None:
+    """PostgreSQL reads a page by its place in `category_ranks`; before a load has ranked a category,
+    from the articles themselves; the file cache walks its own order. Page after page, all alike."""
+    postgres, files = stores["postgres"], stores["file_cache"]
+    for categories, limit, offset in product([("planets",), ("characters",), ()], (1, 3), range(8)):
+        expected = _browsed(files, categories, continuity, limit, offset)
+        assert _browsed(postgres, categories, continuity, limit, offset) == expected, (categories, offset)
+    with postgres.engine.begin() as connection:
+        connection.execute(text("DELETE FROM category_ranks"))
+    try:
+        for offset in range(8):
+            expected = _browsed(files, ("planets",), continuity, 2, offset)
+            assert _browsed(postgres, ("planets",), continuity, 2, offset) == expected
+    finally:
+        postgres.refresh_derived()
 
 
 def test_random_respects_the_filters(store) -> None:
     query = ListQuery(categories=("planets",), filters=(("climate", "arid"), ("region", "Outer Rim")))
-    picks = {store.random(query)["name"] for _ in range(20)}
+    picks = {orjson.loads(store.random(query))["name"] for _ in range(20)}
     assert picks <= {"Tatooine", "Geonosis"}
     assert store.random(ListQuery(categories=("planets",), filters=(("climate", "molten"),))) is None
 
@@ -156,12 +196,12 @@ def test_importance_counts_inbound_links(store) -> None:
 
 def test_full_text_finds_desert_planets_of_the_outer_rim(store) -> None:
     query = ListQuery(search="desert planet Outer Rim", continuity="canon", categories=("planets",))
-    found = [row["name"] for row in store.search(query).rows]
+    found = [row["name"] for row in _asked(store, query).rows]
     assert set(found) == {"Tatooine", "Geonosis"}
 
 
 def test_full_text_puts_the_famous_match_first_and_a_missing_word_is_no_typo(store) -> None:
-    page = store.search(ListQuery(search="desert planet Outer Rim", continuity="all"))
+    page = _asked(store, ListQuery(search="desert planet Outer Rim", continuity="all"))
     assert [row["name"] for row in page.rows] == ["Tatooine", "Geonosis", "Tatooine/Legends"]
     assert all(0 < row["score"] < 0.5 for row in page.rows)
     assert page.did_you_mean is None
@@ -176,12 +216,12 @@ def test_full_text_stems_words_and_skips_stop_words(store) -> None:
     "hostile", ["%", "_", "\\", "'", "%_\\'", "\x00\x07", "x" * 10_000, "Татуин 塔图因", "a"]
 )
 def test_hostile_queries_answer(store, hostile: str) -> None:
-    page = store.search(ListQuery(search=hostile, continuity="all"))
+    page = _asked(store, ListQuery(search=hostile, continuity="all"))
     assert isinstance(page.rows, list)
 
 
 def test_a_typo_in_one_word_of_several(store) -> None:
-    page = store.search(ListQuery(search="Luke Skywalkr", continuity="all"))
+    page = _asked(store, ListQuery(search="Luke Skywalkr", continuity="all"))
     assert page.rows[0]["name"] == "Luke Skywalker"
     assert page.did_you_mean == "Luke Skywalker"
 
@@ -198,7 +238,7 @@ def test_prefixes_of_aliases_and_short_prefixes(store) -> None:
 
 def test_a_common_word_is_not_taken_for_a_typo(store) -> None:
     """`moisture planet` names no article: both words are words of names, so no guess is made."""
-    page = store.search(ListQuery(search="moisture planet", continuity="all"))
+    page = _asked(store, ListQuery(search="moisture planet", continuity="all"))
     assert page.did_you_mean is None
     assert all(row["score"] < 0.5 for row in page.rows)
 
@@ -219,11 +259,11 @@ def test_both_stores_and_both_postgres_paths_answer_alike(stores, monkeypatch, s
     """Prefixes, typos and cut titles of the pages: the file cache ranks as PostgreSQL does, and
     PostgreSQL's probe, ranked in Python, as its tier-by-tier statements."""
     query = ListQuery(search=search, continuity="all", limit=10)
-    probed = [row["name"] for row in stores["postgres"].search(query).rows]
-    assert [row["name"] for row in stores["file_cache"].search(query).rows] == probed
+    probed = [row["name"] for row in _asked(stores["postgres"], query).rows]
+    assert [row["name"] for row in _asked(stores["file_cache"], query).rows] == probed
     with monkeypatch.context() as patched:
         patched.setattr(postgres_search, "PROBE_LIMIT", -1)
-        assert [row["name"] for row in stores["postgres"].search(query).rows] == probed
+        assert [row["name"] for row in _asked(stores["postgres"], query).rows] == probed
 
 
 def test_the_derived_tables_hold_every_name_and_word(stores) -> None:
@@ -277,8 +317,8 @@ def test_crowded_prefixes_answer_as_their_ranges(stores, crowded, continuity, ca
     for search in ("T", "ta", "tatoo", "mo", "Moisture farmer", "tatooi"):
         for limit, offset in product((1, 2), range(4)):
             query = ListQuery(categories, continuity, search, limit=limit, offset=offset)
-            expected = [row["name"] for row in stores["file_cache"].search(query).rows]
-            assert [row["name"] for row in crowded.search(query).rows] == expected, (search, limit, offset)
+            expected = [row["name"] for row in _asked(stores["file_cache"], query).rows]
+            assert [row["name"] for row in _asked(crowded, query).rows] == expected, (search, limit, offset)
 
 
 def test_completions_missing_after_an_upgrade_are_built(crowded) -> None:

@@ -6,6 +6,7 @@ import orjson
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
+from lorecache import answers
 from lorecache.api import admin
 from lorecache.api.schemas import (
     ArticleDetail,
@@ -17,10 +18,9 @@ from lorecache.api.schemas import (
     PrefetchStatus,
     SearchResults,
 )
-from lorecache.images.names import image_url
+from lorecache.query import Continuity, ListQuery
 from lorecache.runtime import DatabaseUnavailable, Runtime
 from lorecache.store.hybrid import HybridStore
-from lorecache.store.interface import Continuity, ListQuery
 
 service = APIRouter(tags=["service"])
 wiki = APIRouter(prefix="/api/v1/wiki", tags=["wiki"])
@@ -57,10 +57,13 @@ Reader = Annotated[HybridStore, Depends(_reader)]
 
 
 def _json(content: Any, served_from: str | None = None, status_code: int = 200) -> Response:
+    return _prepared(orjson.dumps(content), served_from, status_code)
+
+
+def _prepared(body: bytes, served_from: str | None = None, status_code: int = 200) -> Response:
+    """An answer already serialised: prepared items joined, nothing validated or encoded again."""
     headers = {"X-Served-From": served_from} if served_from else None
-    return Response(
-        orjson.dumps(content), status_code=status_code, media_type="application/json", headers=headers
-    )
+    return Response(body, status_code=status_code, media_type="application/json", headers=headers)
 
 
 def _invalid(parameter: str, message: str) -> RequestValidationError:
@@ -127,8 +130,8 @@ def _filters(request: Request, reader: HybridStore, category: str | None, declar
 
 
 def _list(reader: HybridStore, query: ListQuery) -> Response:
-    rows, served_from = reader.list_articles(query)
-    return _json(rows, served_from)
+    page, served_from = reader.list_articles(query)
+    return _prepared(answers.array(answers.page_items(page)), served_from)
 
 
 def _capped(runtime: Runtime, limit: int) -> int:
@@ -222,9 +225,9 @@ def search(
     )
     if not query.needle:
         return _json({"query": q, "results": [], "has_more": False, "did_you_mean": None})
-    page, served_from = reader.search(query)
-    body = {"query": q, "results": page.rows, "has_more": page.has_more, "did_you_mean": page.did_you_mean}
-    return _json(body, served_from)
+    page, served_from = reader.list_articles(query)
+    body = answers.search_results(q, answers.page_items(page), page.has_more, page.did_you_mean)
+    return _prepared(body, served_from)
 
 
 @wiki.get("/articles/{title:path}", response_model=ArticleDetail, responses=NOT_FOUND)
@@ -235,19 +238,10 @@ def article(
 ) -> Response:
     """One article by title, any case; aliases and redirects resolve to the canonical title.
     `continuity=legends` picks the `/Legends` twin; otherwise the canon article comes first."""
-    found, served_from = reader.get(title, continuity)
+    found, served_from = reader.detail(title, continuity)
     if found is None:
         raise HTTPException(404, f"no article titled {title!r}")
-    body = found.to_dict()
-    body.pop("universe")
-    body |= {
-        "name": found.title,
-        "timestamp": found.timestamp.isoformat() if found.timestamp else None,
-        "inbound_links": found.importance,
-        "redirected_from": title if title != found.title else None,
-        "image_url": image_url(found.image),
-    }
-    return _json(body, served_from)
+    return _prepared(answers.redirected(found.json, title, found.title).encode(), served_from)
 
 
 @wiki.get("/categories", response_model=list[CategoryInfo])
@@ -286,7 +280,7 @@ def random_article(
     found, served_from = reader.random(query)
     if found is None:
         raise HTTPException(404, "no article matches these filters")
-    return _json(found, served_from)
+    return _prepared(found.encode(), served_from)
 
 
 @wiki.get("/cache/stats", response_model=CacheStats)

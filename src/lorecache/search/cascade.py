@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from lorecache.query import ListQuery
 from lorecache.search.rules import FUZZY, TRIGRAM_MIN_LENGTH
-from lorecache.store.interface import ListQuery
 from lorecache.text import fold
 
 

@@ -19,6 +19,7 @@ from itertools import takewhile
 from operator import itemgetter
 from typing import Protocol, TypeVar
 
+from lorecache.query import ListQuery
 from lorecache.search.cascade import Hit
 from lorecache.search.fulltext import query_terms, rank
 from lorecache.search.ranking import Match, Ranked, sort_key
@@ -33,6 +34,7 @@ from lorecache.search.rules import (
     WORDS,
     contains_words,
     edit_closeness,
+    inner_trigrams,
     joined,
     names_of,
     tier,
@@ -40,7 +42,6 @@ from lorecache.search.rules import (
     words,
 )
 from lorecache.search.spelling import Fixes, fixes, needs_correction, pieces, typo_closeness
-from lorecache.store.interface import ListQuery
 from lorecache.text import fold
 
 T = TypeVar("T")
@@ -98,6 +99,17 @@ class NameIndex:
             for word in self._words_beginning(correction):
                 found.update(self.word_postings[word])
         return found
+
+    def containing(self, needle_words: list[str]) -> Iterable[int]:
+        """Positions whose names may hold every word somewhere, even inside a word: those holding each
+        inner trigram of every word of three letters or more (a superset: the caller checks them);
+        every position when no word is that long (`t a`), as PostgreSQL's `LIKE` then reads them all."""
+        found: set[int] | None = None
+        for word in sorted(needle_words, key=len, reverse=True):
+            for gram in inner_trigrams(word):
+                holding = set(self.postings.get(gram, ()))
+                found = holding if found is None else found & holding
+        return range(len(self.names)) if found is None else found
 
     def word_matches(self, needle: str) -> set[int]:
         """Positions whose names hold a word beginning with each word of the needle: every exact,
@@ -217,7 +229,11 @@ class MemoryTiers:
         return [hit for hit in self._every_name if hit.tier == FUZZY]
 
     def inside_words(self, room: int, seen: set[int]) -> list[Hit]:
-        return [hit for hit in self._every_name if hit.tier == SUBSTRING]
+        """Every word inside some word of a name, among the names no earlier tier matched."""
+        names, needle_words = self.names.names, self.query.needle_words
+        candidates = (p for p in self.names.containing(needle_words) if p not in seen)
+        inside = (p for p in candidates if contains_words(names[p], needle_words))
+        return self._ranked((p, Match(SUBSTRING)) for p in inside)
 
     def full_text(self, room: int, skip: int, seen: set[int]) -> list[Hit]:
         found = self.text().matches(self.query.needle)

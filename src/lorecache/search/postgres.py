@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from lorecache.answers import SUMMARY_FIELDS
+from lorecache.query import ListQuery
 from lorecache.search.cascade import Hit
 from lorecache.search.ranking import Match, Ranked, order_by, sort_key
 from lorecache.search.rules import (
@@ -30,11 +30,9 @@ from lorecache.search.rules import (
 )
 from lorecache.search.spelling import Fixes, deletes, fixes, pieces
 from lorecache.store.driver import fetch, fetch_together
-from lorecache.store.interface import ListQuery
 
-COLUMNS = ", ".join(("id", *SUMMARY_FIELDS))
 NARROW = "id, title, is_canon, importance"
-"""What ranking needs of a row; the page's rows are read whole once it is known."""
+"""What ranking needs of a row; the page's prepared items are read once it is known."""
 LAST_CODE_POINT = 0x10FFFF
 
 
@@ -67,16 +65,6 @@ def scope(query: ListQuery, universe: str) -> Statement:
         statement.params[f"field{number}"] = name
         statement.params[f"value{number}"] = f"%{like_escape(value)}%"
     return statement
-
-
-def browse(query: ListQuery, universe: str) -> tuple[str, dict[str, Any]]:
-    """No search: the most linked first."""
-    statement = scope(query, universe)
-    sql = (
-        f"SELECT {COLUMNS}, NULL::int AS tier, NULL::real AS similarity FROM wiki_articles "
-        f"WHERE {statement.where()} ORDER BY importance DESC, title LIMIT :limit OFFSET :offset"
-    )
-    return sql, {**statement.params, "limit": query.limit + 1, "offset": query.offset}
 
 
 PROBE_LIMIT = 200
@@ -357,8 +345,8 @@ def _spelled(statement: Statement, key: str, spellings: list[tuple[str, float]])
 
 
 def by_id(ids: list[int]) -> tuple[str, dict[str, Any]]:
-    """The page's rows, whole."""
-    return f"SELECT {COLUMNS} FROM wiki_articles WHERE id = ANY(:ids)", {"ids": ids}
+    """The page's prepared items."""
+    return "SELECT id, list_json FROM wiki_articles WHERE id = ANY(:ids)", {"ids": ids}
 
 
 def by_text(query: ListQuery, universe: str, exclude: list[int], limit: int, offset: int) -> tuple[str, dict]:

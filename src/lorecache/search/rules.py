@@ -97,6 +97,11 @@ def trigrams(text: str) -> set[str]:
     return grams
 
 
+def inner_trigrams(word: str) -> set[str]:
+    """The trigrams a word has wherever it stands, even inside another word: the unpadded ones."""
+    return {word[i : i + 3] for i in range(len(word) - 2)}
+
+
 def infobox_terms(infobox: dict[str, str | list[str]]) -> dict[str, str]:
     """Each infobox field folded and joined, so a filter `climate=arid` is a substring test."""
     return {

@@ -6,6 +6,7 @@ from pathlib import Path
 import orjson
 from psycopg.types.json import set_json_loads
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
 
 from lorecache.config import Settings
 
@@ -33,6 +34,11 @@ def sqlalchemy_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     raise ValueError(f"DATABASE_URL must be a postgresql:// URL, got {url.split('://')[0]}://…")
+
+
+def libpq_url(url: str) -> str:
+    """The URL as libpq (psycopg without SQLAlchemy) reads it."""
+    return make_url(sqlalchemy_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def make_engine(

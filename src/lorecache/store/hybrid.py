@@ -1,5 +1,6 @@
 """HybridStore: PostgreSQL first (once it is up); the file cache when PostgreSQL fails; back to
-PostgreSQL by itself.
+PostgreSQL by itself. What stays true until the next load (pages of a category, articles, counts) is
+answered from the process's cache of PostgreSQL's answers while the data version is followed.
 
 After a failure the store answers from files for `retry_seconds` without touching PostgreSQL, so a
 database that is down costs one failed connection per window rather than one per request. A query
@@ -12,16 +13,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from lorecache.article import Article
+from lorecache.query import Continuity, ListQuery
 from lorecache.store.files import FileCache
-from lorecache.store.interface import Continuity, Counts, ListQuery, LoreReader, SearchPage, Served
+from lorecache.store.interface import Counts, Detail, LoreReader, Page, Served
 from lorecache.store.postgres import PostgresStore
+from lorecache.store.versions import AnswerCache, DataVersion
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +32,18 @@ T = TypeVar("T")
 
 
 class HybridStore:
-    def __init__(self, postgres: PostgresStore | None, files: FileCache, retry_seconds: float = 2.0) -> None:
+    def __init__(
+        self,
+        postgres: PostgresStore | None,
+        files: FileCache,
+        retry_seconds: float = 2.0,
+        cache: AnswerCache | None = None,
+        version: DataVersion | None = None,
+    ) -> None:
         self.postgres = postgres
         self.files = files
+        self.cache = cache
+        self.version = version
         self.retry_seconds = retry_seconds
         self._down_until = 0.0
         self._lock = threading.Lock()
@@ -40,30 +52,54 @@ class HybridStore:
     def degraded(self) -> bool:
         return time.monotonic() < self._down_until
 
-    def list_articles(self, query: ListQuery) -> Served[list[dict[str, Any]]]:
-        return self._read(lambda store: store.list_articles(query))
-
-    def search(self, query: ListQuery) -> Served[SearchPage]:
-        return self._read(lambda store: store.search(query))
+    def list_articles(self, query: ListQuery) -> Served[Page]:
+        """A search is asked anew; a page of a category is an answer of the data version."""
+        if query.needle:
+            return self._read(lambda store: store.list_articles(query))
+        key = ("list", query.categories, query.continuity, query.filters, query.limit, query.offset)
+        return self._cached(key, lambda store: store.list_articles(query))
 
     def get(self, title: str, continuity: Continuity = "all") -> Served[Article | None]:
         return self._read(lambda store: store.get(title, continuity))
 
-    def random(self, query: ListQuery) -> Served[dict[str, Any] | None]:
+    def detail(self, title: str, continuity: Continuity = "all") -> Served[Detail | None]:
+        return self._cached(("detail", title, continuity), lambda store: store.detail(title, continuity))
+
+    def random(self, query: ListQuery) -> Served[str | None]:
         return self._read(lambda store: store.random(query))
 
     def categories(self) -> Served[Counts]:
-        return self._read(lambda store: store.categories())
+        return self._cached("categories", lambda store: store.categories())
 
     def fields(self) -> Served[dict[str, set[str]]]:
-        return self._read(lambda store: store.fields())
+        return self._cached("fields", lambda store: store.fields())
 
     def stats(self) -> Served[dict[str, Any]]:
-        return self._read(lambda store: store.stats())
+        return self._cached("stats", lambda store: store.stats())
+
+    def _cached(self, key: Hashable, operation: Callable[[LoreReader], T]) -> Served[T]:
+        """From the cache when the store that would answer has answered it for the data it holds now.
+        Both versions are read before asking, so an answer is never kept under a newer version."""
+        if self.cache is None:
+            return self._read(operation)
+        versions = {self.files.source_name: self.files.version()}
+        if self._postgres_first and self.version is not None and self.version.current is not None:
+            versions[self.postgres.source_name] = self.version.current
+        source = self.postgres.source_name if self._postgres_first else self.files.source_name
+        if source in versions and (hit := self.cache.get((source, versions[source], key))) is not None:
+            return Served(hit, source)  # type: ignore[arg-type]
+        served = self._read(operation)
+        if served.source in versions:
+            self.cache.put((served.source, versions[served.source], key), served.answer)
+        return served
+
+    @property
+    def _postgres_first(self) -> bool:
+        return self.postgres is not None and not self.degraded
 
     def _read(self, operation: Callable[[LoreReader], T]) -> Served[T]:
         """`operation` against PostgreSQL, or against the file cache if PostgreSQL can't answer."""
-        if self.postgres is not None and not self.degraded:
+        if self._postgres_first:
             try:
                 return Served(self._on_postgres(operation), self.postgres.source_name)
             except SQLAlchemyError as error:

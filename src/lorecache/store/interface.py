@@ -4,64 +4,53 @@ or search asks. PostgreSQL, the file cache and the hybrid of both implement it, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, NamedTuple, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from lorecache.article import Article
-from lorecache.search.rules import words
-from lorecache.text import fold
+from lorecache.query import Continuity, ListQuery
+from lorecache.search.cascade import Hit
 
-Continuity = Literal["canon", "legends", "all"]
 Counts = dict[str, dict[str, int]]
 """Per category: `{"articles": n, "canon": m}`."""
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class ListQuery:
-    """A page of articles: some categories (none: all), a continuity, a search, infobox filters."""
-
-    categories: tuple[str, ...] = ()
-    continuity: Continuity = "canon"
-    search: str | None = None
-    filters: tuple[tuple[str, str], ...] = ()
-    limit: int = 20
-    offset: int = 0
-    needle: str = field(init=False, compare=False, repr=False)
-    """The search folded as names are; worked out once, as ranking reads it for every candidate."""
-    needle_words: list[str] = field(init=False, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "needle", fold(self.search or ""))
-        object.__setattr__(self, "needle_words", words(self.needle))
-
-    @property
-    def folded_filters(self) -> list[tuple[str, str]]:
-        return [(field, fold(value)) for field, value in self.filters]
-
-    def wants(self, is_canon: bool) -> bool:
-        if self.continuity == "all":
-            return True
-        return is_canon == (self.continuity == "canon")
-
-
 @dataclass(slots=True)
-class SearchPage:
-    rows: list[dict[str, Any]]
+class Page:
+    """A page of articles as prepared list items (`lorecache.answers`). A search's page has its hits
+    beside them, in the same order: how each matched, which the answer shows as its score."""
+
+    items: list[str]
     has_more: bool
+    hits: list[Hit] | None = None
     did_you_mean: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Detail:
+    """One article's prepared answer, and its title (which an alias or another case resolved to)."""
+
+    title: str
+    json: str
+
+
 class LoreReader(Protocol):
-    """What the API reads. `source_name` is what `X-Served-From` says of the answers."""
+    """What every reader of lore reads. `source_name` is what `X-Served-From` says of the answers."""
 
     source_name: str
 
-    def list_articles(self, query: ListQuery) -> list[dict[str, Any]]: ...
-    def search(self, query: ListQuery) -> SearchPage: ...
-    def get(self, title: str, continuity: Continuity = "all") -> Article | None: ...
-    def random(self, query: ListQuery) -> dict[str, Any] | None: ...
+    def list_articles(self, query: ListQuery) -> Page:
+        """A page of a category or search: browsing when the query has no search, else the cascade's."""
+
+    def get(self, title: str, continuity: Continuity = "all") -> Article | None:
+        """By title, any case, or alias; `legends` prefers the `/Legends` twin, otherwise canon first."""
+
+    def detail(self, title: str, continuity: Continuity = "all") -> Detail | None:
+        """What `get` finds, as its prepared answer."""
+
+    def random(self, query: ListQuery) -> str | None: ...
     def categories(self) -> Counts: ...
     def fields(self) -> dict[str, set[str]]: ...
     def stats(self) -> dict[str, Any]: ...

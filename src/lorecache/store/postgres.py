@@ -14,15 +14,16 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, text
 
-from lorecache.answers import listing
+from lorecache import answers
 from lorecache.article import Article
+from lorecache.query import Continuity, ListQuery
 from lorecache.search import cascade
 from lorecache.search import postgres as pg
 from lorecache.search.fulltext import search_text
-from lorecache.search.ranking import order_by, score
+from lorecache.search.ranking import order_by
 from lorecache.search.rules import EXACT, PREFIX, infobox_terms, joined, names_of
-from lorecache.store.driver import fetch
-from lorecache.store.interface import Continuity, ListQuery, SearchPage, summarize
+from lorecache.store.driver import Statement, fetch, fetch_together
+from lorecache.store.interface import Detail, Page, summarize
 from lorecache.text import fold
 from lorecache.universes import load
 
@@ -45,14 +46,16 @@ ARTICLE_COLUMNS = (
     "importance",
 )
 SEARCH_COLUMNS = ("search_title", "search_names", "search_infobox", "search_text")
-STAGING_COLUMNS = ("universe", *ARTICLE_COLUMNS, *SEARCH_COLUMNS, "content_hash")
+PREPARED_COLUMNS = ("list_json", "detail_json")
+STAGING_COLUMNS = ("universe", *ARTICLE_COLUMNS, *SEARCH_COLUMNS, *PREPARED_COLUMNS, "content_hash")
 
 _CREATE_STAGING = """
 CREATE TEMPORARY TABLE staged_articles (
     universe text, page_id bigint, title text, slug text, url text, kind text, category text,
     is_canon boolean, summary text, infobox jsonb, links text[], aliases text[], image text,
     extra_metadata jsonb, revision_id bigint, revision_timestamp timestamptz, importance integer,
-    search_title text, search_names text, search_infobox jsonb, search_text text, content_hash text
+    search_title text, search_names text, search_infobox jsonb, search_text text,
+    list_json text, detail_json text, content_hash text
 ) ON COMMIT DROP
 """
 
@@ -83,6 +86,9 @@ WITH evicted AS (
 SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
 """
 
+DATA_CHANNEL = "lorecache_data"
+"""What every load NOTIFYs, with the universe, once its derived tables and data version are committed."""
+
 # The names a crowded prefix begins, as a range of `article_names`' pattern index.
 _UNDER_CROWDED = f"name ~>=~ crowded.prefix AND name ~<~ (crowded.prefix || chr({pg.LAST_CODE_POINT}))"
 
@@ -104,6 +110,17 @@ _DERIVED = (
         FROM wiki_articles, jsonb_object_keys(infobox) AS field WHERE universe = :u GROUP BY category
     )
     SELECT :u, category, articles, canon, coalesce(fields, '{}') FROM counted LEFT JOIN named USING (category)
+    """,
+    "DELETE FROM category_ranks WHERE universe = :u",
+    """
+    INSERT INTO category_ranks (universe, category, continuity, rank, article_id)
+    SELECT universe, category, CASE WHEN is_canon THEN 'canon' ELSE 'legends' END,
+           row_number() OVER (PARTITION BY category, is_canon ORDER BY importance DESC, title COLLATE "C"), id
+    FROM wiki_articles WHERE universe = :u
+    UNION ALL
+    SELECT universe, category, 'all',
+           row_number() OVER (PARTITION BY category ORDER BY importance DESC, title COLLATE "C"), id
+    FROM wiki_articles WHERE universe = :u
     """,
     "DELETE FROM article_names WHERE universe = :u",
     r"""
@@ -153,6 +170,11 @@ _DERIVED = (
         ORDER BY {order_by(False, closeness=None, whole=None)}, article_id LIMIT :kept
     ) AS first
     """,
+    """
+    INSERT INTO data_versions (universe, version) VALUES (:u, 1)
+    ON CONFLICT (universe) DO UPDATE SET version = data_versions.version + 1, changed_at = now()
+    """,
+    f"SELECT pg_notify('{DATA_CHANNEL}', :u)",
 )
 
 _ARTICLE_COLUMNS = ", ".join(ARTICLE_COLUMNS)
@@ -177,7 +199,9 @@ class WriteCounts:
 
 
 def content_hash(article: Article) -> str:
-    return hashlib.sha256(orjson.dumps(article, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    """Of the article and of the format of its prepared answers: either changed, the row is rewritten."""
+    content = orjson.dumps(article, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(b"%d:%s" % (answers.FORMAT, content)).hexdigest()
 
 
 def _staging_row(article: Article, legends_suffix: str) -> tuple[Any, ...]:
@@ -203,6 +227,8 @@ def _staging_row(article: Article, legends_suffix: str) -> tuple[Any, ...]:
         joined(names_of(article.title, article.aliases, legends_suffix)),
         orjson.dumps(infobox_terms(article.infobox)).decode(),
         search_text(article),
+        answers.list_item(article),
+        answers.detail(article),
         content_hash(article),
     )
 
@@ -253,26 +279,44 @@ class PostgresStore:
         with self.engine.begin() as connection:
             for sql in _DERIVED:
                 connection.execute(text(sql), params)
-        self._vacuum("category_cache, article_names, article_words, search_vocabulary, name_completions")
+        self._vacuum(
+            "category_cache, category_ranks, article_names, article_words, search_vocabulary, "
+            "name_completions"
+        )
 
     def ensure_derived(self) -> None:
-        """A database upgraded to a release that added a derived table holds articles and none of it:
-        build it now, not at the next load."""
+        """A database upgraded to a release that added a derived table or prepared answers holds
+        articles and none of them: build them now, not at the next load."""
         with self.engine.connect() as connection:
-            missing = connection.execute(
-                text(
-                    "SELECT EXISTS (SELECT FROM wiki_articles WHERE universe = :u) "
-                    "AND (NOT EXISTS (SELECT FROM search_vocabulary WHERE universe = :u) "
-                    "OR EXISTS (SELECT FROM category_cache WHERE universe = :u AND fields IS NULL) "
-                    "OR NOT EXISTS (SELECT FROM name_completions WHERE universe = :u) AND EXISTS ("
-                    "SELECT FROM article_names WHERE universe = :u GROUP BY left(name, 1) "
-                    "HAVING count(*) > :crowded))"
-                ),
-                {"u": self.universe, "crowded": pg.CROWDED_PREFIX},
-            ).scalar_one()
-        if missing:
-            log.info("building the search tables of %s from its articles", self.universe)
+            params = {"u": self.universe, "crowded": pg.CROWDED_PREFIX}
+            unprepared, missing = connection.execute(text(_MISSING), params).one()
+        if unprepared:
+            log.info("preparing the answers of %s's articles", self.universe)
+            self._prepare_answers()
+        if missing or unprepared:
+            log.info("building the derived tables of %s from its articles", self.universe)
             self.refresh_derived()
+
+    def _prepare_answers(self) -> None:
+        """The prepared answers of the articles written before they were kept, a batch at a time."""
+        while True:
+            with self.engine.begin() as connection:
+                rows = connection.execute(
+                    text(f"SELECT id, {_ARTICLE_COLUMNS} FROM wiki_articles "
+                         "WHERE universe = :u AND list_json IS NULL LIMIT 2000"),
+                    {"u": self.universe},
+                ).mappings().all()
+                if not rows:
+                    return
+                prepared = [
+                    {"id": row["id"], "list": answers.list_item(article), "detail": answers.detail(article)}
+                    for row in rows
+                    for article in [_article(self.universe, row)]
+                ]
+                connection.execute(
+                    text("UPDATE wiki_articles SET list_json = :list, detail_json = :detail WHERE id = :id"),
+                    prepared,
+                )
 
     def _vacuum(self, tables: str) -> None:
         """After a bulk write the planner believes a table is small and scans all of it for every
@@ -282,37 +326,49 @@ class PostgresStore:
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text(f"VACUUM (ANALYZE) {tables}"))
 
-    def list_articles(self, query: ListQuery) -> list[dict[str, Any]]:
-        return self.search(query).rows
-
-    def search(self, query: ListQuery) -> SearchPage:
-        """The cascade's hits, then the page's rows read whole, on one connection."""
+    def list_articles(self, query: ListQuery) -> Page:
+        """Browsing reads the page's place in `category_ranks`; a search is the cascade's hits, then
+        their prepared items, on one connection."""
         if not query.needle:
-            return _page(self._rows(*pg.browse(query, self.universe)), query.limit)
+            rows = self._browse(query)
+            return Page([row["list_json"] for row in rows[: query.limit]], len(rows) > query.limit)
         with self.reader.connect() as connection:
             found = cascade.search(pg.PostgresTiers(connection, query, self.universe), query)
             ids = [hit.ref for hit in found.hits]
-            whole = {row["id"]: row for row in fetch(connection, *pg.by_id(ids))} if ids else {}
-        hits = (hit for hit in found.hits if hit.ref in whole)
-        rows = [listing(whole[hit.ref], score(hit.tier, hit.closeness)) for hit in hits]
-        return SearchPage(rows=rows, has_more=found.has_more, did_you_mean=found.did_you_mean)
+            items = {row["id"]: row["list_json"] for row in fetch(connection, *pg.by_id(ids))} if ids else {}
+        hits = [hit for hit in found.hits if hit.ref in items]
+        return Page([items[hit.ref] for hit in hits], found.has_more, hits, found.did_you_mean)
 
-    def random(self, query: ListQuery) -> dict[str, Any] | None:
+    def _browse(self, query: ListQuery) -> list[dict[str, Any]]:
+        """The most linked first. One category without filters reads its page's place in
+        `category_ranks`, so a page deep into it does not read every row before it."""
+        with self.reader.connect() as connection:
+            if not query.filters and len(query.categories) == 1:
+                page, ranked = fetch_together(connection, _placed(query, self.universe))
+                if ranked[0]["ranked"]:
+                    return page
+            return fetch(connection, *_live(query, self.universe))
+
+    def random(self, query: ListQuery) -> str | None:
         statement = pg.scope(query, self.universe)
-        sql = (
-            f"SELECT {pg.COLUMNS}, NULL::int AS tier, NULL::real AS similarity FROM wiki_articles "
-            f"WHERE {statement.where()} ORDER BY random() LIMIT 1"
-        )
+        sql = f"SELECT list_json FROM wiki_articles WHERE {statement.where()} ORDER BY random() LIMIT 1"
         rows = self._rows(sql, statement.params)
-        return listing(rows[0]) if rows else None
+        return rows[0]["list_json"] if rows else None
 
     def get(self, title: str, continuity: Continuity = "all") -> Article | None:
-        """By title, any case, or alias; `legends` prefers the `/Legends` twin, otherwise canon first.
-        Titles are looked up in `wiki_articles` itself, so an article just written is found before
+        rows = self._lookup(_ARTICLE_COLUMNS, title, continuity)
+        return _article(self.universe, rows[0]) if rows else None
+
+    def detail(self, title: str, continuity: Continuity = "all") -> Detail | None:
+        rows = self._lookup("title, detail_json", title, continuity)
+        return Detail(rows[0]["title"], rows[0]["detail_json"]) if rows else None
+
+    def _lookup(self, columns: str, title: str, continuity: Continuity) -> list[dict[str, Any]]:
+        """Titles are looked up in `wiki_articles` itself, so an article just written is found before
         `article_names` (its aliases) is rebuilt. The aliases' ids come as an array: `id IN (…)` ORed
         with the title lookups would make PostgreSQL scan the table."""
-        rows = self._rows(
-            f"SELECT {_ARTICLE_COLUMNS} FROM wiki_articles WHERE universe = :u "
+        return self._rows(
+            f"SELECT {columns} FROM wiki_articles WHERE universe = :u "
             "AND (title = :title OR title = :twin OR search_title = :folded "
             "OR search_title = :folded_twin OR id = ANY(ARRAY("
             "SELECT article_id FROM article_names WHERE universe = :u AND name = :folded))) "
@@ -327,7 +383,6 @@ class PostgresStore:
                 "legends": continuity == "legends",
             },
         )
-        return _article(self.universe, rows[0]) if rows else None
 
     def categories(self) -> dict[str, dict[str, int]]:
         """From `category_cache`, kept by every load: no count over the articles per request."""
@@ -415,6 +470,49 @@ def _article(universe: str, row: Any) -> Article:
     )
 
 
-def _page(rows: list[dict[str, Any]], limit: int) -> SearchPage:
-    shaped = [listing(row) for row in rows]
-    return SearchPage(rows=shaped[:limit], has_more=len(shaped) > limit)
+_MISSING = """
+SELECT EXISTS (SELECT FROM wiki_articles WHERE universe = :u AND list_json IS NULL),
+       EXISTS (SELECT FROM wiki_articles WHERE universe = :u) AND (
+           NOT EXISTS (SELECT FROM search_vocabulary WHERE universe = :u)
+           OR NOT EXISTS (SELECT FROM data_versions WHERE universe = :u)
+           OR NOT EXISTS (SELECT FROM category_ranks WHERE universe = :u)
+           OR EXISTS (SELECT FROM category_cache WHERE universe = :u AND fields IS NULL)
+           OR NOT EXISTS (SELECT FROM name_completions WHERE universe = :u) AND EXISTS (
+               SELECT FROM article_names WHERE universe = :u GROUP BY left(name, 1) HAVING count(*) > :crowded
+           )
+       )
+"""
+
+
+def _live(query: ListQuery, universe: str) -> Statement:
+    """A page ranked from the articles themselves: filtered, or before a load ranked the category."""
+    statement = pg.scope(query, universe)
+    sql = (
+        f"SELECT list_json FROM wiki_articles WHERE {statement.where()} "
+        "ORDER BY importance DESC, title COLLATE \"C\" LIMIT :limit OFFSET :offset"
+    )
+    return sql, {**statement.params, "limit": query.limit + 1, "offset": query.offset}
+
+
+def _placed(query: ListQuery, universe: str) -> list[Statement]:
+    """A page of one category read by its place in `category_ranks`, and whether the category is ranked
+    at all (in the same round trip)."""
+    params = {
+        "u": universe,
+        "category": query.categories[0],
+        "continuity": query.continuity,
+        "limit": query.limit + 1,
+        "offset": query.offset,
+    }
+    page = """
+        SELECT a.list_json FROM category_ranks r JOIN wiki_articles a ON a.id = r.article_id
+        WHERE r.universe = :u AND r.category = :category AND r.continuity = :continuity AND r.rank > :offset
+        ORDER BY r.rank LIMIT :limit
+    """
+    ranked = """
+        SELECT EXISTS (
+            SELECT FROM category_ranks
+            WHERE universe = :u AND category = :category AND continuity = :continuity
+        ) AS ranked
+    """
+    return [(page, params), (ranked, params)]

@@ -86,6 +86,10 @@ class WikiArticle(Base):
     search_infobox: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False, server_default="{}")
     search_vector: Mapped[Any] = mapped_column(TSVECTOR)
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    list_json: Mapped[str | None] = mapped_column(Text)
+    """The article's answer in a list, prepared when it is written (`lorecache.answers`)."""
+    detail_json: Mapped[str | None] = mapped_column(Text)
+    """Its answer on its own."""
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _created()
 
@@ -175,6 +179,42 @@ class NameCompletion(Base):
     importance: Mapped[int] = mapped_column(Integer, nullable=False)
     tier: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__: ClassVar[dict] = {"primary_key": ["universe", "prefix", "article_id"]}
+
+
+class CategoryRank(Base):
+    """Each article's place in its category's browse order (most linked first), per continuity
+    (`canon`, `legends`, `all`): a page deep into a category reads its own rows. Written whole from
+    `wiki_articles`; the mapper's key is the row's identity."""
+
+    __tablename__ = "category_ranks"
+    __table_args__ = (
+        Index(
+            "ix_category_ranks_place",
+            "universe",
+            "category",
+            "continuity",
+            "rank",
+            postgresql_include=["article_id"],
+        ),
+    )
+
+    universe: Mapped[str] = mapped_column(String(64), nullable=False)
+    category: Mapped[str] = mapped_column(Text, nullable=False)
+    continuity: Mapped[str] = mapped_column(String(8), nullable=False)
+    rank: Mapped[int] = mapped_column(Integer, nullable=False)
+    article_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    __mapper_args__: ClassVar[dict] = {"primary_key": ["universe", "category", "continuity", "rank"]}
+
+
+class DataVersion(Base):
+    """Bumped by every load, and announced (`NOTIFY lorecache_data`): what the API processes' caches
+    are keyed by."""
+
+    __tablename__ = "data_versions"
+
+    universe: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    changed_at: Mapped[datetime] = _created()
 
 
 class ImageCache(Base):

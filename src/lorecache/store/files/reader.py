@@ -13,11 +13,11 @@ from typing import Any
 
 import orjson
 
-from lorecache.answers import listing
+from lorecache import answers
 from lorecache.article import Article
+from lorecache.query import Continuity, ListQuery
 from lorecache.search import cascade
 from lorecache.search.memory import MemoryTiers, TextIndex
-from lorecache.search.ranking import score
 from lorecache.search.rules import infobox_terms
 from lorecache.store.files.index import (
     FIELDS_NAME,
@@ -28,7 +28,7 @@ from lorecache.store.files.index import (
     read_entries,
     read_fields,
 )
-from lorecache.store.interface import Continuity, Counts, ListQuery, SearchPage, summarize
+from lorecache.store.interface import Counts, Detail, Page, summarize
 from lorecache.universes import load
 
 
@@ -51,6 +51,14 @@ class FileCache:
 
     def exists(self) -> bool:
         return self.index_path.is_file()
+
+    def version(self) -> tuple[int, int] | None:
+        """The index file's stamp: what its answers hold true for."""
+        try:
+            status = self.index_path.stat()
+        except FileNotFoundError:
+            return None
+        return status.st_mtime_ns, status.st_size
 
     def fields(self) -> dict[str, set[str]]:
         return read_fields(self.root / FIELDS_NAME)
@@ -78,35 +86,36 @@ class FileCache:
         best = min(matches, key=lambda e: (e.is_canon != prefer_canon, e.title != title, -e.importance))
         return self.read(best)
 
-    def list_articles(self, query: ListQuery) -> list[dict[str, Any]]:
-        return self.search(query).rows
+    def detail(self, title: str, continuity: Continuity = "all") -> Detail | None:
+        found = self.get(title, continuity)
+        return Detail(found.title, answers.detail(found)) if found else None
 
-    def search(self, query: ListQuery) -> SearchPage:
+    def list_articles(self, query: ListQuery) -> Page:
         """Browsing walks a precomputed order and stops at the page; a search is the cascade's."""
         index = self._index()
         if not query.needle:
             kept = (p for p in index.by_rank(query.categories) if self._keeps(index, query, p))
             page = list(islice(kept, query.offset, query.offset + query.limit + 1))
-            rows = [listing(self.read(index.entries[p]).to_dict()) for p in page]
-            return SearchPage(rows=rows[: query.limit], has_more=len(rows) > query.limit)
+            items = [self._item(index.entries[p]) for p in page[: query.limit]]
+            return Page(items, len(page) > query.limit)
         tiers = MemoryTiers(
             index.names, lambda: self._text_index(index), query, lambda p: self._keeps(index, query, p)
         )
         found = cascade.search(tiers, query)
-        rows = [
-            listing(self.read(index.entries[hit.ref]).to_dict(), score(hit.tier, hit.closeness))
-            for hit in found.hits
-        ]
-        return SearchPage(rows=rows, has_more=found.has_more, did_you_mean=found.did_you_mean)
+        items = [self._item(index.entries[hit.ref]) for hit in found.hits]
+        return Page(items, found.has_more, found.hits, found.did_you_mean)
 
-    def random(self, query: ListQuery) -> dict[str, Any] | None:
+    def random(self, query: ListQuery) -> str | None:
         index = self._index()
         positions = [p for p, entry in enumerate(index.entries) if self._in_scope(entry, query)]
         random.shuffle(positions)
         for position in positions:
             if self._passes_filters(index.entries[position], query):
-                return listing(self.read(index.entries[position]).to_dict())
+                return self._item(index.entries[position])
         return None
+
+    def _item(self, entry: IndexEntry) -> str:
+        return answers.list_item(self.read(entry))
 
     def stats(self) -> dict[str, Any]:
         return summarize(self.categories())
@@ -143,12 +152,10 @@ class FileCache:
 
     def _index(self) -> Index:
         with self._lock:
-            try:
-                status = self.index_path.stat()
-            except FileNotFoundError:
+            stamp = self.version()
+            if stamp is None:
                 self._loaded, self._loaded_stamp = Index([], ""), None
                 return self._loaded
-            stamp = (status.st_mtime_ns, status.st_size)
             if stamp != self._loaded_stamp or self._loaded is None:
                 gc.unfreeze()  # the index this one replaces becomes collectable
                 self._loaded = Index(read_entries(self.index_path), load(self.root.name).canon.legends_suffix)

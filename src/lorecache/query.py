@@ -1,0 +1,39 @@
+"""What a list or search asks: the question every store answers alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from lorecache.search.rules import words
+from lorecache.text import fold
+
+Continuity = Literal["canon", "legends", "all"]
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """A page of articles: some categories (none: all), a continuity, a search, infobox filters."""
+
+    categories: tuple[str, ...] = ()
+    continuity: Continuity = "canon"
+    search: str | None = None
+    filters: tuple[tuple[str, str], ...] = ()
+    limit: int = 20
+    offset: int = 0
+    needle: str = field(init=False, compare=False, repr=False)
+    """The search folded as names are; worked out once, as ranking reads it for every candidate."""
+    needle_words: list[str] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "needle", fold(self.search or ""))
+        object.__setattr__(self, "needle_words", words(self.needle))
+
+    @property
+    def folded_filters(self) -> list[tuple[str, str]]:
+        return [(field, fold(value)) for field, value in self.filters]
+
+    def wants(self, is_canon: bool) -> bool:
+        if self.continuity == "all":
+            return True
+        return is_canon == (self.continuity == "canon")
