@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
 
 .PHONY: serve test lint bench clean
 
@@ -11,6 +12,11 @@ $(STAMP): pyproject.toml requirements.lock
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
+# Datasette, bench.peers' peer: in the same venv, from a lock of its own.
+$(BENCH_STAMP): $(STAMP) bench/requirements.lock
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.lock
+	touch $(BENCH_STAMP)
+
 serve: $(STAMP)
 	$(VENV)/bin/lorecache serve
 
@@ -19,13 +25,14 @@ test: $(STAMP)
 	scripts/ensure-mediawiki
 	$(VENV)/bin/pytest
 
-bench: $(STAMP)
+bench: $(BENCH_STAMP)
 	$(VENV)/bin/python -m bench.ingest
 	$(VENV)/bin/python -m bench.api_latency
 	$(VENV)/bin/python -m bench.search_quality
 	$(VENV)/bin/python -m bench.images
 	$(VENV)/bin/python -m bench.scrape
 	$(VENV)/bin/python -m bench.load
+	$(VENV)/bin/python -m bench.peers
 
 clean:
 	rm -rf $(VENV) .lorecache
