@@ -64,13 +64,13 @@ def main() -> None:
             )
             print(
                 f"dataset {args.dump.name} ({len(entries):,} articles); {len(queries):,} queries, "
-                f"seed {args.seed}, each the median of {args.repeat} on one keep-alive connection; "
+                f"seed {args.seed}, on one keep-alive connection; "
                 f"{machine_speed()}"
             )
-            _report("postgres", _measure(base, queries, args.repeat))
+            _report("postgres", args.repeat, _measure(base, queries, args.repeat))
             if args.fallback:
                 embedded.stop(pg)
-                _report("file_cache", _measure(base, queries, 1))
+                _report("file_cache", 1, _measure(base, queries, 1))
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(timeout=60)
@@ -110,14 +110,16 @@ def _measure(base: str, queries: list[Query], repeat: int) -> Timed:
     return timed
 
 
-def _report(store: str, timed: Timed) -> None:
+def _report(store: str, repeat: int, timed: Timed) -> None:
     """The per-kind table, each kind's slowest queries, then the whole mix; `other store` counts answers
     not from `store` (a PostgreSQL timeout answered by the file cache)."""
     by_kind: dict[str, Timed] = {kind: [] for kind in KINDS}
     for row in timed:
         by_kind[row[0].kind].append(row)
     by_kind = {kind: rows for kind, rows in by_kind.items() if rows}
-    print(f"\n{store}\n{'kind':<16}{'queries':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'other store':>13}")
+    each = f"the median of {repeat}" if repeat > 1 else "asked once"
+    print(f"\n{store} (each query {each})")
+    print(f"{'kind':<16}{'queries':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'other store':>13}")
     for kind, rows in by_kind.items():
         print(f"{kind:<16}{len(rows):>8}{_figures([ms for _, ms, _ in rows])}{_elsewhere(rows, store):>13}")
     print(f"{'all':<16}{len(timed):>8}{_figures([ms for _, ms, _ in timed])}{_elsewhere(timed, store):>13}")
