@@ -1,7 +1,7 @@
 """A mix of search queries of every kind, built from a corpus's own titles and aliases.
 
 Latency varies more by what a query is than by how often it is asked: a title is one index range, a
-year (`19 BBY`) or a code (`MK5-L1`) is made of words thousands of names share. So the mix asks each
+year (`9 AY`) or a code (`R2-D2`) is made of words too short for a trigram index. So the mix asks each
 kind separately, the same number of times, from a seeded random choice of the corpus's names, and a
 slow kind shows up however rare it is in real traffic.
 
