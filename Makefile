@@ -29,6 +29,7 @@ bench: $(BENCH_STAMP)
 	$(VENV)/bin/python -m bench.ingest
 	$(VENV)/bin/python -m bench.api_latency
 	$(VENV)/bin/python -m bench.search_quality
+	$(VENV)/bin/python -m bench.search_mix
 	$(VENV)/bin/python -m bench.images
 	$(VENV)/bin/python -m bench.scrape
 	$(VENV)/bin/python -m bench.load

@@ -35,6 +35,15 @@ def fresh_database(scratch: Path) -> str:
     return url
 
 
+def drop_database(url: str) -> None:
+    """Drop a database `fresh_database` made, once nothing uses it: a full corpus holds a few GB of a
+    server other work shares."""
+    name = make_url(url).database
+    admin = make_url(url).set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def machine_speed() -> str:
     """How fast this machine runs Python right now: shared hosts vary by 2x from hour to hour, and a
     latency figure means little without it."""
