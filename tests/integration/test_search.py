@@ -236,6 +236,13 @@ def test_prefixes_of_aliases_and_short_prefixes(store) -> None:
     assert _titles(store, "c") == ["Coruscant"]
 
 
+def test_words_shorter_than_a_trigram_begin_words_and_are_never_found_inside_one(store) -> None:
+    """`%a%` holds no trigram for an index to look up, and inside words nearly every name has it."""
+    assert _titles(store, "s t") == ["Tatoo system", "Tatoo I sunwatcher"]
+    assert _titles(store, "T a") == []
+    assert "Tatooine" in _titles(store, "ato t")
+
+
 def test_a_common_word_is_not_taken_for_a_typo(store) -> None:
     """`moisture planet` names no article: both words are words of names, so no guess is made."""
     page = _asked(store, ListQuery(search="moisture planet", continuity="all"))

@@ -97,3 +97,8 @@ def test_typo_closeness_needs_every_word_as_typed_or_corrected() -> None:
     assert typo_closeness(names, ["luke", "skywalkr"], fixed) == (1 + 0.875) / 2
     assert typo_closeness(names, ["leia", "skywalkr"], fixed) == 0
     assert typo_closeness(names, ["luke", "sky"], [[], []]) == 1
+
+
+def test_numbers_are_typed_as_they_are() -> None:
+    """`230` is a year, not a misspelling of `20` or `23`."""
+    assert corrections("230", [("20", 50), ("23", 40), ("2300", 3)], {"2": 9, "30": 9}) == []

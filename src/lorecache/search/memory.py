@@ -102,14 +102,14 @@ class NameIndex:
 
     def containing(self, needle_words: list[str]) -> Iterable[int]:
         """Positions whose names may hold every word somewhere, even inside a word: those holding each
-        inner trigram of every word of three letters or more (a superset: the caller checks them);
-        every position when no word is that long (`t a`), as PostgreSQL's `LIKE` then reads them all."""
-        found: set[int] | None = None
-        for word in sorted(needle_words, key=len, reverse=True):
-            for gram in inner_trigrams(word):
-                holding = set(self.postings.get(gram, ()))
-                found = holding if found is None else found & holding
-        return range(len(self.names)) if found is None else found
+        inner trigram of every word of three letters or more (a superset: the caller checks them). When
+        no word is that long, none: such words must begin words (`rules.inside_words`), which the
+        every-word tier has found."""
+        found: set[int] = set()
+        for number, gram in enumerate(gram for word in needle_words for gram in inner_trigrams(word)):
+            holding = set(self.postings.get(gram, ()))
+            found = holding if number == 0 else found & holding
+        return found
 
     def word_matches(self, needle: str) -> set[int]:
         """Positions whose names hold a word beginning with each word of the needle: every exact,

@@ -276,7 +276,11 @@ def _begins_a_word(statement: Statement, key: str, fragment: str) -> str:
 
 
 def _inside_words(query: ListQuery, statement: Statement) -> str:
-    """Every word of the needle somewhere, even inside a word."""
+    """Every word of the needle somewhere, even inside a word (`rules.inside_words`). When no word is
+    as long as a trigram, each must begin a word instead: `%r2%` has no trigram to look up, and the
+    index would hand back every row."""
+    if not any(len(word) >= TRIGRAM_MIN_LENGTH for word in query.needle_words):
+        return _words(query, statement)
     inside = []
     for number, word in enumerate(query.needle_words):
         statement.params[f"word{number}"] = f"%{like_escape(word)}%"
@@ -289,22 +293,30 @@ def _typo_tier(query: ListQuery, statement: Statement, fixes: Fixes) -> str:
     for titles short enough, the whole title within the edit budget; closeness in tenths orders them,
     then a whole title before a word of one (`Omen` before `Dark Omen` for `Omeen`), then importance.
 
-    The corrections' rows come from one trigram scan per word for any of its spellings (a LIKE per
-    spelling, the word start checked after by `strpos`: two LIKEs per spelling would scan each twice);
-    a lone word is looked up by its corrections only, as the names holding it as typed are the WORDS
-    tier's;
-    the edit-distance candidates from an index-only scan of a covering index. LIKE's escape character
-    is the backslash `like_escape` uses.
+    The corrections' rows come from trigram scans for any of a word's spellings (`_patterns`), the word
+    start checked after by `strpos`; a lone word is looked up by its corrections only, as the names
+    holding it as typed are the WORDS tier's. An array of patterns is one index scan per element, and
+    the arrays of several words multiply: only the most selective words, up to INDEXED_SCANS scans in
+    all, are looked up, the others checked on the rows found. The edit-distance candidates come from an
+    index-only scan of a covering index. LIKE's escape character is the backslash `like_escape` uses.
     """
     needle = query.needle
     words_near, words_closeness = "false", "0"
     if any(fixes):
-        matched, nearness = [], []
         several = len(query.needle_words) > 1
-        for number, (word, fixed) in enumerate(zip(query.needle_words, fixes, strict=True)):
-            spellings = [(word, 1.0), *fixed] if several else fixed
+        per_word = [
+            [(word, 1.0), *fixed] if several else fixed
+            for word, fixed in zip(query.needle_words, fixes, strict=True)
+        ]
+        patterns = [[p for option, _ in spellings for p in _patterns(option)] for spellings in per_word]
+        looked_up = _looked_up(patterns)
+        matched, nearness = [], []
+        for number, spellings in enumerate(per_word):
             closeness = _spelled(statement, f"spell{number}", spellings)
-            matched.append(f"search_names LIKE ANY(:spell{number}) AND {closeness} > 0")
+            if number in looked_up:
+                statement.params[f"spell{number}"] = looked_up[number]
+                matched.append(f"search_names LIKE ANY(:spell{number})")
+            matched.append(f"{closeness} > 0")
             nearness.append(closeness)
         words_near = f"({' AND '.join(matched)})"
         words_closeness = f"({' + '.join(nearness)}) / {len(nearness)}"
@@ -330,10 +342,38 @@ def _typo_tier(query: ListQuery, statement: Statement, fixes: Fixes) -> str:
     return _tier(query, statement, f"{words_near} OR {near}", str(FUZZY), closeness, f"{edit} > 0")
 
 
+INDEXED_SCANS = 16
+
+
+def _patterns(spelling: str) -> list[str]:
+    """LIKE patterns that find the names a spelling begins a word of, each with a trigram to look up:
+    `%spelling%` when it holds a run of three characters, else its two word starts (`%|jy%`, `% jy%`,
+    which pg_trgm pads into trigrams)."""
+    escaped = like_escape(spelling)
+    if any(len(part) >= TRIGRAM_MIN_LENGTH for part in spelling.split()):
+        return [f"%{escaped}%"]
+    return [f"%{SEPARATOR}{escaped}%", f"% {escaped}%"]
+
+
+def _looked_up(patterns: list[list[str]]) -> dict[int, list[str]]:
+    """The words whose patterns go to the index, the most selective (longest) first, as long as their
+    arrays multiply to at most INDEXED_SCANS index scans; at least one."""
+    def selective(number: int) -> tuple[int, int]:
+        return -min(len(pattern) for pattern in patterns[number]), len(patterns[number])
+
+    chosen: dict[int, list[str]] = {}
+    scans = 1
+    for number in sorted(range(len(patterns)), key=selective):
+        if chosen and scans * len(patterns[number]) > INDEXED_SCANS:
+            continue
+        chosen[number] = patterns[number]
+        scans *= len(patterns[number])
+    return chosen
+
+
 def _spelled(statement: Statement, key: str, spellings: list[tuple[str, float]]) -> str:
     """The closeness of the first spelling that begins a word of a name, else 0 (as
-    `spelling.word_closeness`); `:key` holds the LIKE patterns that find the names holding any."""
-    statement.params[key] = [f"%{like_escape(option)}%" for option, _ in spellings]
+    `spelling.word_closeness`)."""
     branches = []
     for index, (option, near) in enumerate(spellings):
         name, word, closeness = f"{key}_{index}_name", f"{key}_{index}_word", f"{key}_{index}_near"

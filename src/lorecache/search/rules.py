@@ -52,8 +52,12 @@ def tier(names: str, needle: str, needle_words: list[str]) -> int | None:
 
 
 def contains_words(names: str, needle_words: list[str]) -> bool:
-    """Every word somewhere, even inside a word: the weakest name match, below typos."""
-    return bool(needle_words) and all(word in names for word in needle_words)
+    """Every word somewhere, even inside a word: the weakest name match, below typos. A query whose
+    words are all shorter than a trigram (`r2 d2`, `t a`) has none: inside a word, such words match
+    nearly every name, and an index cannot find them there."""
+    if not any(len(word) >= TRIGRAM_MIN_LENGTH for word in needle_words):
+        return False
+    return all(word in names for word in needle_words)
 
 
 def edit_budget(needle: str) -> int:

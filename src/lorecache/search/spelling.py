@@ -65,8 +65,9 @@ def is_correction(candidate: str, word: str) -> bool:
 
 
 def needs_correction(word: str, vocabulary: dict[str, int]) -> bool:
-    """Rare or unknown words of two letters or more (`2m` may be `2 m`)."""
-    return len(word) >= 2 and vocabulary.get(word, 0) <= RARE_USES
+    """Rare or unknown words of two letters or more (`2m` may be `2 m`), but not numbers: `230` is no
+    misspelling of `20` or `23`, and years and model numbers are typed as they are."""
+    return len(word) >= 2 and not word.isdigit() and vocabulary.get(word, 0) <= RARE_USES
 
 
 def pieces(word: str) -> set[str]:
