@@ -84,7 +84,7 @@ class Prefetch:
 
     def fetch_images(self, images: ImageStage) -> Progress:
         """Stage 2 alone, for the articles already in PostgreSQL."""
-        return self._alone(STAGE, lambda: images.run(self.progress, self._report))
+        return self._alone(STAGE, lambda: self._images(images))
 
     def _alone(self, stage: str, work: Callable[[], None]) -> Progress:
         """One stage as a run of its own: under the run lock, logged."""
@@ -109,7 +109,12 @@ class Prefetch:
         """Stage 2 follows the articles, which say which images to fetch."""
         articles()
         if self.images is not None:
-            self.images.run(self.progress, self._report)
+            self._images(self.images)
+
+    def _images(self, images: ImageStage) -> None:
+        """Stage 2; the counts the API keeps change with it."""
+        images.run(self.progress, self._report)
+        self.store.bump_version()
 
     def _guarded(self, work: Callable[[], None], checkpoint: dict) -> None:
         """Run `work`, ending the log row `completed` or `failed` with the error."""

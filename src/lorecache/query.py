@@ -30,6 +30,11 @@ class ListQuery:
         object.__setattr__(self, "needle_words", words(self.needle))
 
     @property
+    def key(self) -> tuple:
+        """What its answer depends on: the search as folded, so `Tato` and `tato` are one question."""
+        return self.categories, self.continuity, self.needle, self.filters, self.limit, self.offset
+
+    @property
     def folded_filters(self) -> list[tuple[str, str]]:
         return [(field, fold(value)) for field, value in self.filters]
 

@@ -24,7 +24,6 @@ from lorecache.sources import SourceError, open_source
 from lorecache.store import database, runs
 from lorecache.store.files import FileCache
 from lorecache.store.hybrid import HybridStore
-from lorecache.store.images import ImageRepository
 from lorecache.store.postgres import PostgresStore
 from lorecache.store.versions import AnswerCache, DataVersion
 from lorecache.universes import Universe, load
@@ -105,16 +104,6 @@ class Runtime:
                 progress = {**reported, "stage": stage, "error": row["error_message"]}
                 return {"is_complete": row["status"] == "completed", "progress": progress}
         return {"is_complete": self.progress.is_complete, "progress": self.progress.as_dict()}
-
-    def image_stats(self) -> dict[str, int]:
-        """From `image_cache`; while PostgreSQL is away, from the image directory (failures unknown)."""
-        if self.engine is not None and not self.store.degraded:
-            try:
-                return ImageRepository(self.engine, self.universe.name).stats()
-            except SQLAlchemyError:
-                log.warning("image counts from the image directory: PostgreSQL did not answer")
-        fetched, size = self.images.totals()
-        return {"fetched": fetched, "failed": 0, "bytes": size}
 
     def _source(self) -> str:
         return self.settings.source or str(bundled_sample())

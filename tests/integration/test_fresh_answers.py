@@ -1,6 +1,7 @@
 """Answers prepared once and kept per data version are never served after the load that changed them:
 not by the process that ran the load, not by another worker, not by a page deep in a category."""
 
+import asyncio
 from pathlib import Path
 
 from sqlalchemy import text
@@ -44,17 +45,17 @@ def test_a_cached_answer_is_dropped_when_a_load_bumps_the_data_version(
         wait_for(lambda: version.current is not None, 10, interval=0.02)
         postgres = PostgresStore(engine, "star_wars")
         hybrid = HybridStore(postgres, files, cache=AnswerCache(), version=version)
-        assert hybrid.stats().answer["total_articles"] == 2
+        assert asyncio.run(hybrid.stats()).answer["total_articles"] == 2
         with engine.begin() as connection:  # what only a cached answer could still say
             connection.execute(text("UPDATE category_cache SET article_count = 99"))
-        assert hybrid.stats().answer["total_articles"] == 2
+        assert asyncio.run(hybrid.stats()).answer["total_articles"] == 2
         before = version.current
 
         _load(engine, files, write_dump(tmp_path / "after.xml", AFTER))
 
         wait_for(lambda: version.current != before, 10, interval=0.02)
-        assert hybrid.stats() == (postgres.stats(), "postgres")
-        assert hybrid.stats().answer["total_articles"] == 3
+        assert asyncio.run(hybrid.stats()) == (postgres.stats(), "postgres")
+        assert asyncio.run(hybrid.stats()).answer["total_articles"] == 3
     finally:
         version.stop()
         engine.dispose()
@@ -68,15 +69,15 @@ def test_the_file_caches_answers_are_kept_until_its_index_changes(tmp_path: Path
     finally:
         engine.dispose()
     hybrid = HybridStore(None, files, cache=AnswerCache())
-    first = hybrid.detail("Tatooine")
+    first = asyncio.run(hybrid.detail("Tatooine"))
     assert first.source == "file_cache" and "was a planet" in first.answer.json
     entry = next(entry for entry in files.entries() if entry.title == "Tatooine")
     path = article_path(files.root, entry.page_id)
     path.write_bytes(path.read_bytes().replace(b"was a planet", b"was a moon"))
-    assert hybrid.detail("Tatooine") == first
+    assert asyncio.run(hybrid.detail("Tatooine")) == first
 
     files.index_path.write_bytes(files.index_path.read_bytes() + b" ")
 
-    assert "was a moon" in hybrid.detail("Tatooine").answer.json
+    assert "was a moon" in asyncio.run(hybrid.detail("Tatooine")).answer.json
 
 

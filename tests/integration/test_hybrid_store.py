@@ -1,5 +1,6 @@
 """Which PostgreSQL failures send every request to the file cache for a while, and which only one."""
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -38,11 +39,11 @@ def test_a_statement_timeout_sends_only_that_request_to_the_file_cache(
         with engine.connect() as locker, locker.begin():
             locker.execute(text("LOCK TABLE category_cache IN ACCESS EXCLUSIVE MODE"))
             with caplog.at_level(logging.WARNING, logger="lorecache.store.hybrid"):
-                assert hybrid.categories() == ({}, "file_cache")
+                assert asyncio.run(hybrid.categories()) == ({}, "file_cache")
         assert "took too long" in caplog.text
         assert "canceling statement due to statement timeout" in caplog.text
         assert not hybrid.degraded
-        assert hybrid.categories().source == "postgres"
+        assert asyncio.run(hybrid.categories()).source == "postgres"
     finally:
         engine.dispose()
 
@@ -53,7 +54,7 @@ def test_an_unreachable_server_sends_requests_to_the_file_cache_until_the_retry(
         PostgresStore(engine, "star_wars"), FileCache(tmp_path / "star_wars"), retry_seconds=60
     )
     try:
-        assert hybrid.stats().source == "file_cache"
+        assert asyncio.run(hybrid.stats()).source == "file_cache"
         assert hybrid.degraded
     finally:
         engine.dispose()
@@ -72,7 +73,7 @@ def test_a_connection_postgres_dropped_is_replaced_without_a_fallback(
             backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
         with database.make_engine(database_url).connect() as admin:
             admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
-        assert hybrid.categories() == ({}, "postgres")
+        assert asyncio.run(hybrid.categories()) == ({}, "postgres")
         assert not hybrid.degraded
         assert hybrid.health() == "healthy"
     finally:

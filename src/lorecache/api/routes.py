@@ -111,14 +111,14 @@ def _known(category: str, allowed: list[str]) -> None:
         raise HTTPException(404, f"unknown category {category!r}; known: {', '.join(sorted(allowed))}")
 
 
-def _filters(request: Request, reader: HybridStore, category: str | None, declared: set[str]) -> tuple:
+async def _filters(request: Request, reader: HybridStore, category: str | None, declared: set[str]) -> tuple:
     """Undeclared query parameters, checked against the infobox fields the category has."""
     extra = [(name, value) for name, value in request.query_params.multi_items() if name not in declared]
     if not extra:
         return ()
     if len(extra) > MAX_FILTERS:
         raise _invalid(extra[0][0], f"at most {MAX_FILTERS} infobox filters")
-    known = reader.fields().answer
+    known = (await reader.fields()).answer
     allowed = known.get(category, set()) if category else set().union(*known.values())
     for name, value in extra:
         if name not in allowed:
@@ -129,8 +129,8 @@ def _filters(request: Request, reader: HybridStore, category: str | None, declar
     return tuple(extra)
 
 
-def _list(reader: HybridStore, query: ListQuery) -> Response:
-    page, served_from = reader.list_articles(query)
+async def _list(reader: HybridStore, query: ListQuery) -> Response:
+    page, served_from = await reader.list_articles(query)
     return _prepared(answers.array(answers.page_items(page)), served_from)
 
 
@@ -144,7 +144,7 @@ def _capped(runtime: Runtime, limit: int) -> int:
     responses=NOT_FOUND,
     description="Articles of a location category, ranked by match, then inbound links." + FILTERS_NOTE,
 )
-def locations(
+async def locations(
     request: Request,
     reader: Reader,
     category: Annotated[str, Path(description="A location category: planets, moons, systems…")],
@@ -160,11 +160,11 @@ def locations(
         categories=(category,),
         continuity=continuity,
         search=search,
-        filters=_filters(request, reader, category, declared),
+        filters=await _filters(request, reader, category, declared),
         limit=_capped(runtime, limit),
         offset=offset,
     )
-    return _list(reader, query)
+    return await _list(reader, query)
 
 
 @wiki.get(
@@ -173,7 +173,7 @@ def locations(
     responses=NOT_FOUND,
     description="Canon articles of any category." + FILTERS_NOTE,
 )
-def canon_category(
+async def canon_category(
     request: Request,
     reader: Reader,
     category: str,
@@ -187,15 +187,15 @@ def canon_category(
         categories=(category,),
         continuity="canon",
         search=search,
-        filters=_filters(request, reader, category, {"limit", "offset", "search"}),
+        filters=await _filters(request, reader, category, {"limit", "offset", "search"}),
         limit=_capped(runtime, limit),
         offset=offset,
     )
-    return _list(reader, query)
+    return await _list(reader, query)
 
 
 @wiki.get("/search", response_model=SearchResults)
-def search(
+async def search(
     request: Request,
     reader: Reader,
     q: Annotated[
@@ -225,30 +225,30 @@ def search(
     )
     if not query.needle:
         return _json({"query": q, "results": [], "has_more": False, "did_you_mean": None})
-    page, served_from = reader.list_articles(query)
+    page, served_from = await reader.list_articles(query)
     body = answers.search_results(q, answers.page_items(page), page.has_more, page.did_you_mean)
     return _prepared(body, served_from)
 
 
 @wiki.get("/articles/{title:path}", response_model=ArticleDetail, responses=NOT_FOUND)
-def article(
+async def article(
     reader: Reader,
     title: Annotated[str, Path(max_length=300)],
     continuity: ContinuityParam = "all",
 ) -> Response:
     """One article by title, any case; aliases and redirects resolve to the canonical title.
     `continuity=legends` picks the `/Legends` twin; otherwise the canon article comes first."""
-    found, served_from = reader.detail(title, continuity)
+    found, served_from = await reader.detail(title, continuity)
     if found is None:
         raise HTTPException(404, f"no article titled {title!r}")
     return _prepared(answers.redirected(found.json, title, found.title).encode(), served_from)
 
 
 @wiki.get("/categories", response_model=list[CategoryInfo])
-def categories(request: Request, reader: Reader) -> Response:
+async def categories(request: Request, reader: Reader) -> Response:
     """Every category of the universe with its article and canon counts."""
     runtime = _runtime(request)
-    counts, served_from = reader.categories()
+    counts, served_from = await reader.categories()
     groups = runtime.universe.group_of_category
     body = [
         {"category": name, "group": groups.get(name), **counts.get(name, {"articles": 0, "canon": 0})}
@@ -263,7 +263,7 @@ def categories(request: Request, reader: Reader) -> Response:
     responses={404: {"model": ErrorBody, "description": "Nothing matches the filters"}},
     description="A random article matching the filters: session prep." + FILTERS_NOTE,
 )
-def random_article(
+async def random_article(
     request: Request,
     reader: Reader,
     category: Annotated[str | None, Query(description="Only this category.")] = None,
@@ -275,22 +275,17 @@ def random_article(
     query = ListQuery(
         categories=(category,) if category else (),
         continuity=continuity,
-        filters=_filters(request, reader, category, {"category", "continuity"}),
+        filters=await _filters(request, reader, category, {"category", "continuity"}),
     )
-    found, served_from = reader.random(query)
+    found, served_from = await reader.random(query)
     if found is None:
         raise HTTPException(404, "no article matches these filters")
     return _prepared(found.encode(), served_from)
 
 
 @wiki.get("/cache/stats", response_model=CacheStats)
-def cache_stats(request: Request, reader: Reader) -> Response:
+async def cache_stats(request: Request, reader: Reader) -> Response:
     runtime = _runtime(request)
-    stats, served_from = reader.stats()
-    body = {
-        "universe": runtime.universe.name,
-        **stats,
-        "images": runtime.image_stats(),
-        "served_from": served_from,
-    }
+    stats, served_from = await reader.stats()
+    body = {"universe": runtime.universe.name, **stats, "served_from": served_from}
     return _json(body, served_from)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import orjson
 
+from lorecache.atomic import remove_stale_temporaries, write_atomically
 from lorecache.images.verify import ImageFacts
-from lorecache.store.files.writer import remove_stale_temporaries, write_atomically
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+from anyio import to_thread
 from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -52,46 +53,50 @@ class HybridStore:
     def degraded(self) -> bool:
         return time.monotonic() < self._down_until
 
-    def list_articles(self, query: ListQuery) -> Served[Page]:
-        """A search is asked anew; a page of a category is an answer of the data version."""
-        if query.needle:
-            return self._read(lambda store: store.list_articles(query))
-        key = ("list", query.categories, query.continuity, query.filters, query.limit, query.offset)
-        return self._cached(key, lambda store: store.list_articles(query))
+    async def list_articles(self, query: ListQuery) -> Served[Page]:
+        """A page or a search, kept as the answer of the data it was asked of: search-as-you-type asks
+        the same prefixes again and again."""
+        return await self._cached(("list", *query.key), lambda store: store.list_articles(query))
 
-    def get(self, title: str, continuity: Continuity = "all") -> Served[Article | None]:
-        return self._read(lambda store: store.get(title, continuity))
+    async def get(self, title: str, continuity: Continuity = "all") -> Served[Article | None]:
+        return await self._off_loop(lambda store: store.get(title, continuity))
 
-    def detail(self, title: str, continuity: Continuity = "all") -> Served[Detail | None]:
-        return self._cached(("detail", title, continuity), lambda store: store.detail(title, continuity))
+    async def detail(self, title: str, continuity: Continuity = "all") -> Served[Detail | None]:
+        key = ("detail", title, continuity)
+        return await self._cached(key, lambda store: store.detail(title, continuity))
 
-    def random(self, query: ListQuery) -> Served[str | None]:
-        return self._read(lambda store: store.random(query))
+    async def random(self, query: ListQuery) -> Served[str | None]:
+        return await self._off_loop(lambda store: store.random(query))
 
-    def categories(self) -> Served[Counts]:
-        return self._cached("categories", lambda store: store.categories())
+    async def categories(self) -> Served[Counts]:
+        return await self._cached("categories", lambda store: store.categories())
 
-    def fields(self) -> Served[dict[str, set[str]]]:
-        return self._cached("fields", lambda store: store.fields())
+    async def fields(self) -> Served[dict[str, set[str]]]:
+        return await self._cached("fields", lambda store: store.fields())
 
-    def stats(self) -> Served[dict[str, Any]]:
-        return self._cached("stats", lambda store: store.stats())
+    async def stats(self) -> Served[dict[str, Any]]:
+        return await self._cached("stats", lambda store: store.stats())
 
-    def _cached(self, key: Hashable, operation: Callable[[LoreReader], T]) -> Served[T]:
-        """From the cache when the store that would answer has answered it for the data it holds now.
-        Both versions are read before asking, so an answer is never kept under a newer version."""
+    async def _cached(self, key: Hashable, operation: Callable[[LoreReader], T]) -> Served[T]:
+        """In the event loop when the store that would answer has answered it for the data it holds
+        now; else asked off the loop and kept. Both versions are read before asking, so an answer is
+        never kept under a newer version."""
         if self.cache is None:
-            return self._read(operation)
+            return await self._off_loop(operation)
         versions = {self.files.source_name: self.files.version()}
         if self._postgres_first and self.version is not None and self.version.current is not None:
             versions[self.postgres.source_name] = self.version.current
         source = self.postgres.source_name if self._postgres_first else self.files.source_name
         if source in versions and (hit := self.cache.get((source, versions[source], key))) is not None:
             return Served(hit, source)  # type: ignore[arg-type]
-        served = self._read(operation)
+        served = await self._off_loop(operation)
         if served.source in versions:
             self.cache.put((served.source, versions[served.source], key), served.answer)
         return served
+
+    async def _off_loop(self, operation: Callable[[LoreReader], T]) -> Served[T]:
+        """A store waits on PostgreSQL or the disk: on a worker thread, never in the event loop."""
+        return await to_thread.run_sync(self._read, operation)
 
     @property
     def _postgres_first(self) -> bool:

@@ -23,6 +23,7 @@ from lorecache.search.fulltext import search_text
 from lorecache.search.ranking import order_by
 from lorecache.search.rules import EXACT, PREFIX, infobox_terms, joined, names_of
 from lorecache.store.driver import Statement, fetch, fetch_together
+from lorecache.store.images import ImageRepository
 from lorecache.store.interface import Detail, Page, summarize
 from lorecache.text import fold
 from lorecache.universes import load
@@ -170,6 +171,10 @@ _DERIVED = (
         ORDER BY {order_by(False, closeness=None, whole=None)}, article_id LIMIT :kept
     ) AS first
     """,
+)
+
+# The data version's bump and its announcement, delivered when the transaction holding them commits.
+_BUMP = (
     """
     INSERT INTO data_versions (universe, version) VALUES (:u, 1)
     ON CONFLICT (universe) DO UPDATE SET version = data_versions.version + 1, changed_at = now()
@@ -277,12 +282,18 @@ class PostgresStore:
         self._vacuum("wiki_articles")
         params = {"u": self.universe, "crowded": pg.CROWDED_PREFIX, "kept": pg.COMPLETIONS}
         with self.engine.begin() as connection:
-            for sql in _DERIVED:
+            for sql in (*_DERIVED, *_BUMP):
                 connection.execute(text(sql), params)
         self._vacuum(
             "category_cache, category_ranks, article_names, article_words, search_vocabulary, "
             "name_completions"
         )
+
+    def bump_version(self) -> None:
+        """After a write that no derived table reflects (images fetched): answers kept are dropped."""
+        with self.engine.begin() as connection:
+            for sql in _BUMP:
+                connection.execute(text(sql), {"u": self.universe})
 
     def ensure_derived(self) -> None:
         """A database upgraded to a release that added a derived table or prepared answers holds
@@ -413,7 +424,8 @@ class PostgresStore:
                 yield _article(self.universe, row)
 
     def stats(self) -> dict[str, Any]:
-        return summarize(self.categories())
+        """Counts per category from `category_cache`, image counts from `image_cache`."""
+        return summarize(self.categories()) | {"images": ImageRepository(self.engine, self.universe).stats()}
 
     def category_counts(self) -> dict[str, dict[str, int]]:
         """Counted from the articles themselves, not from `category_cache`: what verification trusts."""

@@ -15,6 +15,7 @@ import orjson
 
 from lorecache import answers
 from lorecache.article import Article
+from lorecache.images.disk import ImageDisk
 from lorecache.query import Continuity, ListQuery
 from lorecache.search import cascade
 from lorecache.search.memory import MemoryTiers, TextIndex
@@ -118,7 +119,9 @@ class FileCache:
         return answers.list_item(self.read(entry))
 
     def stats(self) -> dict[str, Any]:
-        return summarize(self.categories())
+        """Image counts from the image directory: which images failed only PostgreSQL knows."""
+        fetched, size = ImageDisk(self.root / "images").totals()
+        return summarize(self.categories()) | {"images": {"fetched": fetched, "failed": 0, "bytes": size}}
 
     def categories(self) -> Counts:
         return dict(sorted(self._index().counts.items()))
