@@ -18,7 +18,6 @@ from lorecache.parallel import ordered_batches, worker_count
 from lorecache.search.fulltext import document_terms, with_aliases
 from lorecache.store.files import FileCache, IndexEntry
 from lorecache.store.files.writer import write_article
-from lorecache.text import fold
 from lorecache.universes import load
 from lorecache.wikitext import normalize_title, parse_page
 
@@ -106,7 +105,6 @@ def _entry(article: Article) -> IndexEntry:
         is_canon=article.is_canon,
         importance=0,
         aliases=[],
-        search_title=fold(article.title),
         terms=document_terms(article),
     )
 

@@ -156,7 +156,7 @@ class Prefetch:
             error = fault
         entries, fields = categorized.finalize(), categorized.fields
         if error is not None:
-            entries = _merged(self.files.entries(), entries)
+            entries = _merged(self.files.stored_entries(), entries)
             merge_fields(fields, self.files.fields())
         writer.write_index(self.files.root, entries, fields)
         return error

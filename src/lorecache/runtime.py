@@ -17,10 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from lorecache.config import Settings
 from lorecache.images.disk import ImageDisk
-from lorecache.images.stage import image_stage
-from lorecache.prefetch import Prefetch
 from lorecache.progress import Progress
-from lorecache.sources import SourceError, open_source
 from lorecache.store import database, runs
 from lorecache.store.files import FileCache
 from lorecache.store.hybrid import HybridStore
@@ -114,7 +111,7 @@ class Runtime:
         self.progress.enter("starting_database")
         try:
             url = database.resolve_url(self.settings)
-            database.upgrade(url)
+            database.upgrade_apart(url)
         except Exception as error:
             log.exception("PostgreSQL could not be started or migrated; serving from the file cache")
             self.progress.end("failed", f"PostgreSQL unavailable: {error}")
@@ -160,6 +157,12 @@ class Runtime:
         return True
 
     def _prefetch(self, url: str, spec: str, force: bool = False) -> None:
+        """The ingest's machinery (parser, XML, HTTP client, image decoder) is imported only when a
+        prefetch runs: an API serving a cache filled elsewhere never holds it in memory."""
+        from lorecache.images.stage import image_stage
+        from lorecache.prefetch import Prefetch
+        from lorecache.sources import SourceError, open_source
+
         try:
             source = open_source(spec, self.settings)
         except SourceError as error:

@@ -67,7 +67,7 @@ class WikiSync:
 
     def run(self) -> None:
         plan = self._plan()
-        self.entries = {entry.page_id: entry for entry in self.files.entries()}
+        self.entries = {entry.page_id: entry for entry in self.files.stored_entries()}
         self.titles = {entry.title: entry.page_id for entry in self.entries.values()}
         self.fields = self.files.fields()
         self.failed = set(plan.retry)

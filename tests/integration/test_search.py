@@ -151,6 +151,19 @@ def test_infobox_filters(store) -> None:
     assert {row["name"] for row in _asked(store, arid).rows} == {"Tatooine", "Geonosis", "Jakku"}
 
 
+def test_counts_fields_and_articles_answer_alike(stores) -> None:
+    """The rest of the read interface: both stores give the same counts, the same fields to filter on,
+    and byte for byte the same prepared article."""
+    postgres, files = stores["postgres"], stores["file_cache"]
+    assert postgres.categories() == files.categories()
+    assert postgres.fields() == files.fields()
+    assert postgres.stats() == files.stats()
+    asked = [("Tatooine", "all"), ("padme", "all"), ("Tatooine", "legends"), ("Nowhere", "all")]
+    for title, continuity in asked:
+        assert postgres.detail(title, continuity) == files.detail(title, continuity)
+    assert orjson.loads(postgres.detail("Senator Naberrie").json)["name"] == "Padmé Amidala"
+
+
 def _browsed(store, categories: tuple[str, ...], continuity: str, limit: int, offset: int) -> list[str]:
     query = ListQuery(categories, continuity, limit=limit, offset=offset)
     return [row["name"] for row in _asked(store, query).rows]

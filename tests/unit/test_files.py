@@ -4,6 +4,9 @@ import os
 import subprocess
 from pathlib import Path
 
+import orjson
+
+from lorecache.store.files.index import read_entries
 from lorecache.store.files.writer import sweep_temporaries
 
 
@@ -22,3 +25,21 @@ def test_sweep_removes_only_the_temporaries_of_dead_writers(tmp_path: Path) -> N
 
     assert [path.exists() for path in dead] == [False, False]
     assert live.exists() and kept.exists()
+
+
+def test_an_index_written_whole_reads_as_one_written_by_lines(tmp_path: Path) -> None:
+    """Indexes written before entries went one per line are read as they are, until the next ingest."""
+    rows = [
+        [1, "Tatooine", "planets", True, 7, ["Tatooine (planet)"], "^tatooine desert"],
+        [2, "Hoth", "planets", True, 3, []],
+    ]
+    whole, by_lines = tmp_path / "whole.json", tmp_path / "lines.json"
+    whole.write_bytes(orjson.dumps(rows))
+    by_lines.write_bytes(b"\n".join(orjson.dumps(row) for row in rows) + b"\n")
+    assert read_entries(whole) == read_entries(by_lines)
+    assert [entry.terms for entry in read_entries(by_lines)] == ["^tatooine desert", ""]
+    kept = read_entries(by_lines, terms=False)
+    assert [(entry.title, entry.aliases, entry.terms) for entry in kept] == [
+        ("Tatooine", ["Tatooine (planet)"], ""),
+        ("Hoth", (), ""),
+    ]

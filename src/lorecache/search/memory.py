@@ -16,7 +16,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
 from itertools import takewhile
-from operator import itemgetter
 from typing import Protocol, TypeVar
 
 from lorecache.query import ListQuery
@@ -79,9 +78,7 @@ class NameIndex:
         self.words_by_shape: dict[tuple[str, int], list[str]] = {}
         for word in self.sorted_words:
             self.words_by_shape.setdefault((word[0], len(word)), []).append(word)
-        self.sorted_names = sorted(
-            (name, position) for name, positions in self.by_name.items() for position in positions
-        )
+        self.sorted_names = sorted(self.by_name)
 
     def candidates(self, needle: str, fixed: Fixes) -> set[int]:
         """Positions that could match `needle` in any tier: those sharing enough trigrams with it, and
@@ -167,8 +164,9 @@ class NameIndex:
         return _starting(self.sorted_words, start, prefix, lambda word: word)
 
     def _prefixed(self, needle: str) -> Iterator[int]:
-        start = bisect_left(self.sorted_names, (needle, -1))
-        return (position for _, position in _starting(self.sorted_names, start, needle, itemgetter(0)))
+        start = bisect_left(self.sorted_names, needle)
+        names = _starting(self.sorted_names, start, needle, lambda name: name)
+        return (position for name in names for position in self.by_name[name])
 
 
 def _starting(ordered: Sequence[T], start: int, prefix: str, text: Callable[[T], str]) -> Iterator[T]:
@@ -184,10 +182,10 @@ class TextIndex:
     terms. Built on the first full-text query rather than with the names, since only a search that no
     name answers while PostgreSQL is away needs it."""
 
-    def __init__(self, entries: Sequence[Entry]) -> None:
+    def __init__(self, entries: Sequence[Entry], with_terms: Sequence[Entry]) -> None:
         self.entries = entries
         self.postings: dict[str, array] = {}
-        for position, entry in enumerate(entries):
+        for position, entry in enumerate(with_terms):
             for term in entry.terms.split():
                 self.postings.setdefault(term, array("i")).append(position)
 

@@ -1,5 +1,7 @@
 """Which PostgreSQL to talk to, and the engines that talk to it."""
 
+import subprocess
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -78,6 +80,15 @@ def upgrade(url: str, revision: str = "head") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url), revision)
+
+
+def upgrade_apart(url: str) -> None:
+    """`upgrade` in a process of its own: the API process that starts the service never holds
+    Alembic and its templates (11 MB) for the rest of its life."""
+    program = "import sys; from lorecache.store.database import upgrade; upgrade(sys.argv[1])"
+    done = subprocess.run([sys.executable, "-c", program, url], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the schema could not be upgraded: {done.stderr.strip().splitlines()[-1:]}")
 
 
 def downgrade(url: str, revision: str = "base") -> None:

@@ -32,9 +32,14 @@ class IndexEntry:
     category: str
     is_canon: bool
     importance: int
-    aliases: list[str]
-    search_title: str
+    aliases: list[str] | tuple[()]
     terms: str = ""
+
+    @property
+    def search_title(self) -> str:
+        """Folded when asked (typo matching in the fallback): kept for every article it would cost
+        8 MB."""
+        return fold(self.title)
 
     def as_row(self) -> list[Any]:
         return [
@@ -48,10 +53,18 @@ class IndexEntry:
         ]
 
     @classmethod
-    def from_row(cls, row: list[Any]) -> IndexEntry:
-        """Rows written before full text had six columns; they load with no terms."""
-        page_id, title, category, is_canon, importance, aliases, *terms = row
-        return cls(page_id, title, category, is_canon, importance, aliases, fold(title), "".join(terms))
+    def from_row(
+        cls, row: list[Any], terms: bool = True, categories: dict[str, str] | None = None
+    ) -> IndexEntry:
+        """Rows written before full text had six columns; they load with no terms. Without `terms` an
+        entry is what a reader keeps in memory for every article: no terms, one string per category,
+        one empty tuple for all the articles without aliases."""
+        page_id, title, category, is_canon, importance, aliases, *text = row
+        if categories is not None:
+            category = categories.setdefault(category, category)
+        if not terms:
+            return cls(page_id, title, category, is_canon, importance, aliases or ())
+        return cls(page_id, title, category, is_canon, importance, aliases, "".join(text))
 
 
 class Index:
@@ -83,8 +96,16 @@ class Index:
         )
 
 
-def read_entries(path: Path) -> list[IndexEntry]:
-    return [IndexEntry.from_row(row) for row in orjson.loads(path.read_bytes())]
+def read_entries(path: Path, *, terms: bool = True) -> list[IndexEntry]:
+    """The index one line (one entry) at a time: a whole 124,000-entry document parsed at once leaves
+    the memory of its transient lists scattered among the entries kept, 50 MB of it. An index written
+    as one JSON array (before it was written by lines) is read whole."""
+    categories: dict[str, str] = {}
+    with path.open("rb") as lines:
+        if lines.read(2) == b"[[":
+            return [IndexEntry.from_row(row, terms, categories) for row in orjson.loads(path.read_bytes())]
+        lines.seek(0)
+        return [IndexEntry.from_row(orjson.loads(line), terms, categories) for line in lines if line.strip()]
 
 
 def read_fields(path: Path) -> dict[str, set[str]]:

@@ -65,7 +65,12 @@ class FileCache:
         return read_fields(self.root / FIELDS_NAME)
 
     def entries(self) -> list[IndexEntry]:
+        """Every article's entry as kept in memory, without its full-text terms (`stored_entries`)."""
         return self._index().entries
+
+    def stored_entries(self) -> list[IndexEntry]:
+        """Every article's entry as the index file holds it, for rewriting the index."""
+        return read_entries(self.index_path) if self.exists() else []
 
     def read(self, entry: IndexEntry) -> Article:
         data = orjson.loads(article_path(self.root, entry.page_id).read_bytes())
@@ -130,9 +135,10 @@ class FileCache:
         """The file cache is always there to answer, if only with nothing."""
 
     def _text_index(self, index: Index) -> TextIndex:
+        """Built from the terms on disk, which the entries kept in memory leave out."""
         with self._lock:
             if self._text is None or self._text.entries is not index.entries:
-                self._text = TextIndex(index.entries)
+                self._text = TextIndex(index.entries, self.stored_entries())
                 gc.freeze()  # as the name index: long-lived, kept out of collections
             return self._text
 
@@ -161,7 +167,8 @@ class FileCache:
                 return self._loaded
             if stamp != self._loaded_stamp or self._loaded is None:
                 gc.unfreeze()  # the index this one replaces becomes collectable
-                self._loaded = Index(read_entries(self.index_path), load(self.root.name).canon.legends_suffix)
+                entries = read_entries(self.index_path, terms=False)
+                self._loaded = Index(entries, load(self.root.name).canon.legends_suffix)
                 self._infobox_terms = {}
                 self._loaded_stamp = stamp
                 # Half a million objects that live as long as the process: out of every collection,

@@ -36,7 +36,7 @@ def write_article(root: Path, article: Article) -> None:
 def write_index(root: Path, entries: Iterable[IndexEntry], fields: dict[str, set[str]]) -> None:
     """Fields first: a reader that sees the new index also sees the fields it may filter on."""
     write_atomically(root / FIELDS_NAME, orjson.dumps({c: sorted(f) for c, f in sorted(fields.items())}))
-    write_atomically(root / INDEX_NAME, orjson.dumps([entry.as_row() for entry in entries]))
+    write_atomically(root / INDEX_NAME, b"\n".join(orjson.dumps(entry.as_row()) for entry in entries) + b"\n")
 
 
 def delete_articles(root: Path, page_ids: Iterable[int]) -> None:
