@@ -17,6 +17,7 @@ TABLES = {
     "search_vocabulary",
     "name_completions",
     "category_ranks",
+    "article_answers",
     "data_versions",
 }
 ROOT = Path(__file__).parents[2]

@@ -309,6 +309,18 @@ def test_derived_tables_missing_after_an_upgrade_are_built(stores) -> None:
     assert _titles(postgres, "Senator Nab") == ["Padmé Amidala"]
 
 
+def test_answers_missing_after_an_upgrade_are_prepared(stores) -> None:
+    """A database upgraded from a release that kept no prepared answers gets them at start-up."""
+    postgres = stores["postgres"]
+    before = postgres.detail("Tatooine")
+    with postgres.engine.begin() as connection:
+        connection.execute(text("DELETE FROM article_answers"))
+    assert _titles(postgres, "Tatooine") == []
+    postgres.ensure_derived()
+    assert postgres.detail("Tatooine") == before
+    assert _titles(postgres, "Tatooine")[0] == "Tatooine"
+
+
 @pytest.fixture
 def crowded(stores, monkeypatch):
     """Prefixes that more than three names begin with count as crowded, and keep three completions a

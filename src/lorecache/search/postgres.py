@@ -386,7 +386,8 @@ def _spelled(statement: Statement, key: str, spellings: list[tuple[str, float]])
 
 def by_id(ids: list[int]) -> tuple[str, dict[str, Any]]:
     """The page's prepared items."""
-    return "SELECT id, list_json FROM wiki_articles WHERE id = ANY(:ids)", {"ids": ids}
+    sql = "SELECT article_id AS id, list_json FROM article_answers WHERE article_id = ANY(:ids)"
+    return sql, {"ids": ids}
 
 
 def by_text(query: ListQuery, universe: str, exclude: list[int], limit: int, offset: int) -> tuple[str, dict]:

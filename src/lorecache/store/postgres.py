@@ -60,11 +60,11 @@ CREATE TEMPORARY TABLE staged_articles (
 ) ON COMMIT DROP
 """
 
-_COPIED = ", ".join(column for column in STAGING_COLUMNS if column != "search_text")
+_COPIED = ", ".join(c for c in STAGING_COLUMNS if c not in ("search_text", *PREPARED_COLUMNS))
 _REFRESHED = ", ".join(
     f"{column} = EXCLUDED.{column}"
     for column in STAGING_COLUMNS
-    if column not in ("universe", "page_id", "search_text")
+    if column not in ("universe", "page_id", "search_text", *PREPARED_COLUMNS)
 )
 
 _UPSERT = f"""
@@ -82,7 +82,12 @@ WITH evicted AS (
         search_vector = EXCLUDED.search_vector,
         updated_at = now()
     WHERE wiki_articles.content_hash IS DISTINCT FROM EXCLUDED.content_hash
-    RETURNING (xmax = 0) AS inserted
+    RETURNING id, page_id, (xmax = 0) AS inserted
+), answered AS (
+    INSERT INTO article_answers (article_id, list_json, detail_json)
+    SELECT written.id, s.list_json, s.detail_json FROM written JOIN staged_articles s USING (page_id)
+    ON CONFLICT (article_id) DO UPDATE
+    SET list_json = EXCLUDED.list_json, detail_json = EXCLUDED.detail_json
 )
 SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
 """
@@ -313,8 +318,10 @@ class PostgresStore:
         while True:
             with self.engine.begin() as connection:
                 rows = connection.execute(
-                    text(f"SELECT id, {_ARTICLE_COLUMNS} FROM wiki_articles "
-                         "WHERE universe = :u AND list_json IS NULL LIMIT 2000"),
+                    text(
+                        f"SELECT id, {_ARTICLE_COLUMNS} FROM wiki_articles "
+                        f"WHERE universe = :u {_UNANSWERED} LIMIT 2000"
+                    ),
                     {"u": self.universe},
                 ).mappings().all()
                 if not rows:
@@ -325,7 +332,10 @@ class PostgresStore:
                     for article in [_article(self.universe, row)]
                 ]
                 connection.execute(
-                    text("UPDATE wiki_articles SET list_json = :list, detail_json = :detail WHERE id = :id"),
+                    text(
+                        "INSERT INTO article_answers (article_id, list_json, detail_json) "
+                        "VALUES (:id, :list, :detail)"
+                    ),
                     prepared,
                 )
 
@@ -362,7 +372,10 @@ class PostgresStore:
 
     def random(self, query: ListQuery) -> str | None:
         statement = pg.scope(query, self.universe)
-        sql = f"SELECT list_json FROM wiki_articles WHERE {statement.where()} ORDER BY random() LIMIT 1"
+        sql = (
+            f"SELECT list_json FROM wiki_articles JOIN article_answers ON article_id = id "
+            f"WHERE {statement.where()} ORDER BY random() LIMIT 1"
+        )
         rows = self._rows(sql, statement.params)
         return rows[0]["list_json"] if rows else None
 
@@ -371,7 +384,8 @@ class PostgresStore:
         return _article(self.universe, rows[0]) if rows else None
 
     def detail(self, title: str, continuity: Continuity = "all") -> Detail | None:
-        rows = self._lookup("title, detail_json", title, continuity)
+        answer = "(SELECT detail_json FROM article_answers WHERE article_id = id) AS detail_json"
+        rows = self._lookup(f"title, {answer}", title, continuity)
         return Detail(rows[0]["title"], rows[0]["detail_json"]) if rows else None
 
     def _lookup(self, columns: str, title: str, continuity: Continuity) -> list[dict[str, Any]]:
@@ -482,8 +496,10 @@ def _article(universe: str, row: Any) -> Article:
     )
 
 
-_MISSING = """
-SELECT EXISTS (SELECT FROM wiki_articles WHERE universe = :u AND list_json IS NULL),
+_UNANSWERED = "AND NOT EXISTS (SELECT FROM article_answers WHERE article_id = id)"
+
+_MISSING = f"""
+SELECT EXISTS (SELECT FROM wiki_articles WHERE universe = :u {_UNANSWERED}),
        EXISTS (SELECT FROM wiki_articles WHERE universe = :u) AND (
            NOT EXISTS (SELECT FROM search_vocabulary WHERE universe = :u)
            OR NOT EXISTS (SELECT FROM data_versions WHERE universe = :u)
@@ -500,7 +516,8 @@ def _live(query: ListQuery, universe: str) -> Statement:
     """A page ranked from the articles themselves: filtered, or before a load ranked the category."""
     statement = pg.scope(query, universe)
     sql = (
-        f"SELECT list_json FROM wiki_articles WHERE {statement.where()} "
+        f"SELECT list_json FROM wiki_articles JOIN article_answers ON article_id = id "
+        f"WHERE {statement.where()} "
         "ORDER BY importance DESC, title COLLATE \"C\" LIMIT :limit OFFSET :offset"
     )
     return sql, {**statement.params, "limit": query.limit + 1, "offset": query.offset}
@@ -517,7 +534,7 @@ def _placed(query: ListQuery, universe: str) -> list[Statement]:
         "offset": query.offset,
     }
     page = """
-        SELECT a.list_json FROM category_ranks r JOIN wiki_articles a ON a.id = r.article_id
+        SELECT a.list_json FROM category_ranks r JOIN article_answers a USING (article_id)
         WHERE r.universe = :u AND r.category = :category AND r.continuity = :continuity AND r.rank > :offset
         ORDER BY r.rank LIMIT :limit
     """

@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     String,
@@ -86,12 +87,21 @@ class WikiArticle(Base):
     search_infobox: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False, server_default="{}")
     search_vector: Mapped[Any] = mapped_column(TSVECTOR)
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    list_json: Mapped[str | None] = mapped_column(Text)
-    """The article's answer in a list, prepared when it is written (`lorecache.answers`)."""
-    detail_json: Mapped[str | None] = mapped_column(Text)
-    """Its answer on its own."""
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _created()
+
+
+class ArticleAnswer(Base):
+    """An article's answers, prepared when it is written (`lorecache.answers`): in a list and on its
+    own. Apart from `wiki_articles`, whose rows searches recheck and which they would widen threefold."""
+
+    __tablename__ = "article_answers"
+
+    article_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("wiki_articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    list_json: Mapped[str] = mapped_column(Text, nullable=False)
+    detail_json: Mapped[str] = mapped_column(Text, nullable=False)
 
 
 class CategoryCache(Base):

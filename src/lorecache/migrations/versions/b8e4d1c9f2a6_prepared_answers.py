@@ -1,8 +1,9 @@
 """prepared_answers
 
 What the read path needs prepared once, at write time, instead of on every request:
-- `wiki_articles.list_json` and `detail_json`: each article's answer in a list and on its own, as JSON
-  text; a page is these joined.
+- `article_answers`: each article's answer in a list and on its own (`list_json`, `detail_json`), as
+  JSON text; a page is these joined. A table of their own, not columns of `wiki_articles`: they would
+  widen its rows threefold, and every search that rechecks names there would read that many pages.
 - `category_ranks`: each article's place in its category's browse order (most linked first), per
   continuity, so that a page deep into a category reads its own rows, not every row before it.
 - `category_cache.fields`: the infobox fields a category's articles have, which filters are checked
@@ -28,8 +29,17 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column("wiki_articles", sa.Column("list_json", sa.Text()))
-    op.add_column("wiki_articles", sa.Column("detail_json", sa.Text()))
+    op.create_table(
+        "article_answers",
+        sa.Column(
+            "article_id",
+            sa.BigInteger(),
+            sa.ForeignKey("wiki_articles.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("list_json", sa.Text(), nullable=False),
+        sa.Column("detail_json", sa.Text(), nullable=False),
+    )
     op.add_column("category_cache", sa.Column("fields", ARRAY(sa.Text())))
     op.create_table(
         "category_ranks",
@@ -58,5 +68,4 @@ def downgrade() -> None:
     op.drop_table("data_versions")
     op.drop_table("category_ranks")
     op.drop_column("category_cache", "fields")
-    op.drop_column("wiki_articles", "detail_json")
-    op.drop_column("wiki_articles", "list_json")
+    op.drop_table("article_answers")
