@@ -48,8 +48,9 @@ def _runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def _reader(request: Request) -> HybridStore:
-    """The read interface, PostgreSQL first and the file cache when it cannot answer."""
+async def _reader(request: Request) -> HybridStore:
+    """The read interface, PostgreSQL first and the file cache when it cannot answer. Async, as
+    FastAPI runs a plain function dependency on a worker thread."""
     return request.app.state.runtime.store
 
 

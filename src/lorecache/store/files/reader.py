@@ -4,6 +4,7 @@ when its file changes) and then only the files of the page it returns."""
 from __future__ import annotations
 
 import gc
+import os
 import random
 import threading
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ class FileCache:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._index_name = str(root / INDEX_NAME)
         self._loaded: Index | None = None
         self._loaded_stamp: tuple[int, int] | None = None
         self._infobox_terms: dict[int, dict[str, str]] = {}
@@ -54,9 +56,9 @@ class FileCache:
         return self.index_path.is_file()
 
     def version(self) -> tuple[int, int] | None:
-        """The index file's stamp: what its answers hold true for."""
+        """The index file's stamp: what its answers hold true for (asked for every answer kept)."""
         try:
-            status = self.index_path.stat()
+            status = os.stat(self._index_name)
         except FileNotFoundError:
             return None
         return status.st_mtime_ns, status.st_size
