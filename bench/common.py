@@ -1,9 +1,10 @@
-"""Shared pieces of the benchmarks: a fresh PostgreSQL database, a process-tree memory sampler, and
-`lorecache serve` on loopback."""
+"""Shared pieces of the benchmarks: a fresh PostgreSQL database, a process-tree memory sampler,
+`lorecache serve` on loopback, and `wrk` against a URL."""
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -12,6 +13,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import psutil
@@ -84,6 +86,18 @@ class PeakRss:
             time.sleep(self._interval)
 
 
+def tree_rss(pid: int) -> int:
+    """Resident memory of a process and its descendants, summed."""
+    root = psutil.Process(pid)
+    total = 0
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            total += process.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
 def percentiles(samples_ms: list[float]) -> tuple[float, float]:
     cuts = statistics.quantiles(samples_ms, n=100, method="inclusive")
     return cuts[49], cuts[98]
@@ -106,9 +120,7 @@ def ingest(dump: Path, scratch: Path):
 
 def serve(data_dir: Path, url: str, dump: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
     """`lorecache serve` on a free loopback port, prefetching `dump` into the database at `url`."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     environment = {**os.environ, "DATABASE_URL": url, "LORECACHE_DATA_DIR": str(data_dir)}
     arguments = ["serve", "--port", str(port), "--source", str(dump), "--workers", str(workers)]
     server = subprocess.Popen(
@@ -118,6 +130,43 @@ def serve(data_dir: Path, url: str, dump: Path, workers: int = 1) -> tuple[subpr
         stderr=subprocess.DEVNULL,
     )
     return server, f"http://127.0.0.1:{port}"
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (the server started next binds it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Wrk(NamedTuple):
+    """One `wrk` run: req/s, its own latency percentiles under that load, and what went wrong."""
+
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    failures: list[str]
+
+
+def wrk(executable: str, url: str, seconds: int, connections: int = 8) -> Wrk:
+    """`wrk -t2` with `connections` keep-alive connections for `seconds`: a C client, so the figure is
+    the server's, not a Python client's (8 httpx threads load the client as much as the server)."""
+    command = [executable, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    cuts = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+(?:us|ms|s))$", output, re.MULTILINE))
+    if rate is None or len(cuts) != 2:
+        raise SystemExit(f"unexpected output from wrk:\n{output}")
+    failures = re.findall(r"^\s*(Non-2xx or 3xx responses: \d+|Socket errors: .*)$", output, re.MULTILINE)
+    return Wrk(float(rate.group(1)), _ms(cuts["50"]), _ms(cuts["99"]), [f.strip() for f in failures])
+
+
+def _ms(duration: str) -> float:
+    """wrk's `812.00us`, `1.43ms` or `1.02s`, in milliseconds."""
+    for unit, scale in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if duration.endswith(unit):
+            return float(duration.removesuffix(unit)) * scale
+    raise ValueError(duration)
 
 
 def wait_idle(server: subprocess.Popen, below_percent: float = 5.0, quiet_seconds: int = 3) -> None:

@@ -21,10 +21,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -38,16 +36,18 @@ from typing import Any, NamedTuple
 
 import httpx
 import orjson
-import psutil
 
 from bench.common import (
     FULL_CORPUS,
+    free_port,
     fresh_database,
     machine_speed,
     percentiles,
     serve,
+    tree_rss,
     wait_complete,
     wait_idle,
+    wrk,
 )
 from lorecache.store import embedded
 from lorecache.store.files import FileCache
@@ -245,7 +245,7 @@ def start_datasette(scratch: Path) -> tuple[subprocess.Popen, str]:
     it answer every question (its default time limit, 1 s, is shorter than a deep page can take)."""
     metadata = scratch / "metadata.json"
     metadata.write_text(json.dumps({"databases": {"db": {"queries": {"counts": COUNTS_SQL}}}}))
-    port = _free_port()
+    port = free_port()
     settings = {"sql_time_limit_ms": 5000, "max_returned_rows": 1000, "default_page_size": 100}
     command = [sys.executable, "-m", "datasette", "serve", str(scratch / "db.sqlite")]
     command += ["--host", "127.0.0.1", "--port", str(port), "--metadata", str(metadata)]
@@ -334,18 +334,6 @@ def measure(
     return Figures(p50, p99, rate, _results(first), served_from)
 
 
-def tree_rss(pid: int) -> int:
-    """Resident memory of a process and its descendants, summed."""
-    root = psutil.Process(pid)
-    total = 0
-    for process in [root, *root.children(recursive=True)]:
-        try:
-            total += process.memory_info().rss
-        except psutil.Error:
-            continue
-    return total
-
-
 def _results(response: httpx.Response) -> int:
     """How many results an answer holds: a list's length, a search's results, a stats' categories, one
     article; 0 for a 404 or an error."""
@@ -361,15 +349,10 @@ def _results(response: httpx.Response) -> int:
     return 1
 
 
-def _wrk_rate(wrk: str, url: str, seconds: int, problems: list[str]) -> float:
-    command = [wrk, "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", url]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
-    if rate is None:
-        raise SystemExit(f"unexpected output from wrk:\n{output}")
-    failures = re.findall(r"^\s*(Non-2xx or 3xx responses: \d+|Socket errors: .*)$", output, re.MULTILINE)
-    problems += [f"wrk {url}: {failure.strip()}" for failure in failures]
-    return float(rate.group(1))
+def _wrk_rate(executable: str, url: str, seconds: int, problems: list[str]) -> float:
+    run = wrk(executable, url, seconds, CONNECTIONS)
+    problems += [f"wrk {url}: {failure}" for failure in run.failures]
+    return run.rate
 
 
 def _threaded_rate(url: str, requests: int) -> float:
@@ -407,12 +390,6 @@ def _ratio(numerator: float, denominator: float) -> str:
 def _report(problems: list[str]) -> None:
     for problem in problems:
         print(f"  ! {problem}")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 if __name__ == "__main__":
