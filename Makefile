@@ -12,7 +12,8 @@ $(STAMP): pyproject.toml requirements.lock
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
-# Datasette, bench.peers' peer: in the same venv, from a lock of its own.
+# Datasette (bench.peers' peer) and granian (a server bench.stack compares): in the same venv, from a
+# lock of its own.
 $(BENCH_STAMP): $(STAMP) bench/requirements.lock
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.lock
 	touch $(BENCH_STAMP)
@@ -34,6 +35,7 @@ bench: $(BENCH_STAMP)
 	$(VENV)/bin/python -m bench.scrape
 	$(VENV)/bin/python -m bench.load
 	$(VENV)/bin/python -m bench.peers
+	$(VENV)/bin/python -m bench.stack
 
 clean:
 	rm -rf $(VENV) .lorecache
