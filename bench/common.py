@@ -154,7 +154,7 @@ def wrk(executable: str, url: str, seconds: int, connections: int = 8) -> Wrk:
     command = [executable, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", url]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
-    cuts = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+(?:us|ms|s))$", output, re.MULTILINE))
+    cuts = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+(?:us|ms|s))\s*$", output, re.MULTILINE))
     if rate is None or len(cuts) != 2:
         raise SystemExit(f"unexpected output from wrk:\n{output}")
     failures = re.findall(r"^\s*(Non-2xx or 3xx responses: \d+|Socket errors: .*)$", output, re.MULTILINE)

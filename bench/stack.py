@@ -2,10 +2,10 @@
 uvloop (what `lorecache serve` runs) or h11, granian, one worker or two, the access log on or off.
 
     python -m bench.stack [DUMP] [--database URL --data-dir DIR] [--requests N] [--wrk-seconds S]
-                          [--only STACK …]
+                          [--rounds R] [--only STACK …]
 
 (default: the bundled 1,000-page sample ingested into a fresh database, 1,000 sequential requests a
-route, 5 s of `wrk` each). `--database URL --data-dir DIR` serves a database and file cache already
+route, 5 s of `wrk` each, 3 rounds). `--database URL --data-dir DIR` serves a database and file cache already
 loaded (the full corpus) as they are: no server is given a source, so none prefetches, and the schema
 must be at this checkout's head, since every server migrates its database on start.
 
@@ -14,8 +14,10 @@ free loopback port, from a subprocess stopped by its own pid. Once every worker 
 complete and the process tree is idle, its idle RSS is taken, then each route is asked N times in a
 row on one keep-alive connection (p50/p99: the latency one client sees) and by `wrk` over 8
 connections (req/s, and wrk's p50/p99 under that load). Every answer must have the status and the
-`X-Served-From` of the first. The machine's speed is printed per stack: on a shared 2-core machine it
-drifts within a run, and two wrk threads share the cores with the server.
+`X-Served-From` of the first. A shared 2-core machine drifts within a run (and two wrk threads share
+the cores with the server), so every stack is measured in each of R rounds, each round in another
+order, and the table gives each figure's median over the rounds; each measurement prints its own line
+with the machine's speed just before it.
 
 The probes answer `/health`'s body from an `async def` route, a `def` route (run on a worker thread),
 and an `async def` route with a `def` dependency, so the table says what the hop to a thread costs on
@@ -30,6 +32,7 @@ import math
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -124,6 +127,14 @@ class Figures(NamedTuple):
     load_p99: float
 
 
+class Run(NamedTuple):
+    """One stack measured once: its idle process tree, and each route's figures."""
+
+    rss: int
+    processes: int
+    figures: dict[str, Figures]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dump", nargs="?", type=Path, default=bundled_sample())
@@ -131,6 +142,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, help="its LORECACHE_DATA_DIR (the file cache)")
     parser.add_argument("--requests", type=int, default=1000, help="sequential requests per route")
     parser.add_argument("--wrk-seconds", type=int, default=5, help="how long wrk runs per route")
+    parser.add_argument("--rounds", type=int, default=3, help="passes over the stacks; medians are shown")
     parser.add_argument("--only", nargs="+", choices=[s.name for s in STACKS], help="these stacks only")
     args = parser.parse_args()
     if (args.database is None) != (args.data_dir is None):
@@ -139,19 +151,25 @@ def main() -> None:
     if executable is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
     stacks = [stack for stack in STACKS if not args.only or stack.name in args.only]
-    measured: dict[str, dict[str, Figures]] = {}
+    runs: dict[str, list[Run]] = {stack.name: [] for stack in stacks}
     with tempfile.TemporaryDirectory(prefix="lorecache-stack-") as scratch_name:
         scratch = Path(scratch_name)
         with loaded(args, scratch) as (url, data_dir, dataset):
             print(
                 f"dataset {dataset}; per stack and route {args.requests} sequential requests on one "
-                f"keep-alive connection, then wrk -t2 -c{CONNECTIONS} -d{args.wrk_seconds}s --latency\n"
+                f"keep-alive connection, then wrk -t2 -c{CONNECTIONS} -d{args.wrk_seconds}s --latency; "
+                f"{args.rounds} rounds, each in another order\n"
             )
             print_patterns()
             environment = server_environment(url, data_dir)
-            for stack in stacks:
-                measured[stack.name] = measure_stack(stack, environment, scratch, args, executable)
-    summarise(stacks, measured)
+            for round_ in range(args.rounds):
+                start = round_ * len(stacks) // args.rounds
+                for stack in stacks[start:] + stacks[:start]:
+                    print(f"round {round_ + 1}/{args.rounds} ", end="")
+                    runs[stack.name].append(measure_stack(stack, environment, scratch, args, executable))
+    medians = {name: _median_run(done) for name, done in runs.items()}
+    print_table(stacks, medians)
+    summarise(stacks, medians)
 
 
 @contextmanager
@@ -231,21 +249,34 @@ def _in_loop(call: Any) -> bool:
 
 def measure_stack(
     stack: Stack, environment: dict[str, str], scratch: Path, args: argparse.Namespace, executable: str
-) -> dict[str, Figures]:
-    print(f"{stack.label} [{stack.name}]")
+) -> Run:
+    """One stack started, measured route by route, stopped; a line of progress, with the machine's
+    speed just before, since a pass over the stacks takes minutes of a shared machine."""
+    print(f"[{stack.name}] {machine_speed()}", end="", flush=True)
+    problems: list[str] = []
     with running(stack, environment, scratch) as server:
         rss, processes = tree_rss(server.process.pid), 1 + len(server.process.children(recursive=True))
-        print(f"  idle RSS {rss / 2**20:.0f} MiB ({processes} processes); {machine_speed()}")
-        print(f"  {'route':<26}{'seq p50':>9}{'seq p99':>9}{'x8 req/s':>10}{'x8 p50':>9}{'x8 p99':>9}  (ms)")
-        figures = {}
-        for name, path in {**ROUTES, **PROBES}.items():
-            problems: list[str] = []
-            figures[name] = measure(server.base, path, args.requests, executable, args.wrk_seconds, problems)
-            print(f"  {name:<26}{_cells(figures[name])}", flush=True)
-            for problem in problems:
-                print(f"    ! {problem}")
+        figures = {
+            name: measure(server.base, path, args.requests, executable, args.wrk_seconds, problems)
+            for name, path in {**ROUTES, **PROBES}.items()
+        }
+    rate, p50, _ = _means(figures)
+    print(f"; app routes {rate:.0f} req/s x8, seq p50 {p50:.2f} ms (geometric means)", flush=True)
+    for problem in problems:
+        print(f"  ! {problem}")
+    return Run(rss, processes, figures)
+
+
+def print_table(stacks: list[Stack], medians: dict[str, Run]) -> None:
+    """Per stack, its idle RSS and each route's figures, medians over the rounds."""
+    print(f"\n{'route':<28}{'seq p50':>9}{'seq p99':>9}{'x8 req/s':>10}{'x8 p50':>9}{'x8 p99':>9}  (ms)")
+    for stack in stacks:
+        run = medians[stack.name]
+        processes = f"{run.processes} process" + ("es" if run.processes > 1 else "")
+        print(f"{stack.label} [{stack.name}]: idle RSS {run.rss / 2**20:.0f} MiB, {processes}")
+        for name, figures in run.figures.items():
+            print(f"  {name:<26}{_cells(figures)}")
     print()
-    return figures
 
 
 class Server(NamedTuple):
@@ -339,12 +370,12 @@ def measure(
     return Figures(p50, p99, load.rate, load.p50_ms, load.p99_ms)
 
 
-def summarise(stacks: list[Stack], measured: dict[str, dict[str, Figures]]) -> None:
+def summarise(stacks: list[Stack], medians: dict[str, Run]) -> None:
     """Each stack against `lorecache serve`'s (or the first measured), over the app's routes; and the
     probes: what share of req/s a hop to a worker thread leaves."""
-    if not measured:
+    if not medians:
         return
-    baseline = "uvicorn-log" if "uvicorn-log" in measured else stacks[0].name
+    baseline = "uvicorn-log" if "uvicorn-log" in medians else stacks[0].name
     print(
         f"summary over the app's {len(ROUTES)} routes (geometric means), against [{baseline}]; "
         "probes: req/s x8 of the def route and the async route with a def dependency, per async route"
@@ -353,9 +384,9 @@ def summarise(stacks: list[Stack], measured: dict[str, dict[str, Figures]]) -> N
         f"  {'stack':<14}{'x8 req/s':>10}{'vs':>7}{'seq p50':>9}{'vs':>7}{'x8 p99':>9}{'vs':>7}"
         f"{'def':>7}{'dep':>7}"
     )
-    reference = _means(measured[baseline])
+    reference = _means(medians[baseline].figures)
     for stack in stacks:
-        figures = measured[stack.name]
+        figures = medians[stack.name].figures
         means = _means(figures)
         compared = "".join(
             f"{mean:>{width}.{places}f}{mean / base:>6.2f}x"
@@ -373,6 +404,16 @@ def _means(figures: dict[str, Figures]) -> tuple[float, float, float]:
         _geometric([f.p50 for f in routes]),
         _geometric([f.load_p99 for f in routes]),
     )
+
+
+def _median_run(runs: list[Run]) -> Run:
+    """Each figure's median over the rounds, taken figure by figure."""
+    figures = {}
+    for name in runs[0].figures:
+        rounds = zip(*(run.figures[name] for run in runs), strict=True)
+        figures[name] = Figures(*(statistics.median(values) for values in rounds))
+    rss = int(statistics.median(run.rss for run in runs))
+    return Run(rss, max(run.processes for run in runs), figures)
 
 
 def _geometric(values: list[float]) -> float:
