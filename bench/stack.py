@@ -5,9 +5,12 @@ uvloop (what `lorecache serve` runs) or h11, granian, one worker or two, the acc
                           [--rounds R] [--only STACK …]
 
 (default: the bundled 1,000-page sample ingested into a fresh database, 1,000 sequential requests a
-route, 5 s of `wrk` each, 3 rounds). `--database URL --data-dir DIR` serves a database and file cache already
-loaded (the full corpus) as they are: no server is given a source, so none prefetches, and the schema
-must be at this checkout's head, since every server migrates its database on start.
+route, 5 s of `wrk` each, 3 rounds). `--database URL --data-dir DIR` serves a database and file cache
+already loaded (the full corpus) as they are: no server is given a source, so none prefetches over a
+cache filled from another one. Before each server starts, that database must still hold a completed load,
+none under way, at this checkout's schema (a server migrates its database on start, and prefetches the
+bundled sample into an empty one); a server that begins a prefetch all the same is stopped at once and
+the run ends.
 
 Each stack serves the app factory (`bench.stack_app`: Lorecache's app plus three probe routes) on a
 free loopback port, from a subprocess stopped by its own pid. Once every worker reports the prefetch
@@ -62,9 +65,12 @@ from bench.common import (
 )
 from lorecache.api import routes as app_routes
 from lorecache.runtime import bundled_sample
-from lorecache.store import database, embedded
+from lorecache.store import database, embedded, runs
 
 ROOT = Path(__file__).parents[1]
+UNIVERSE = "star_wars"  # the servers' default: their LORECACHE_ settings are not passed on
+# What /prefetch/status may say of a server on a database served as it is: anything else is a prefetch.
+AS_IS = {"pending", "starting_database", "skipped", "completed", "running_elsewhere"}
 FACTORY = "bench.stack_app:create_app"
 CONNECTIONS = 8
 ROUTES = {
@@ -151,7 +157,7 @@ def main() -> None:
     if executable is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
     stacks = [stack for stack in STACKS if not args.only or stack.name in args.only]
-    runs: dict[str, list[Run]] = {stack.name: [] for stack in stacks}
+    measured: dict[str, list[Run]] = {stack.name: [] for stack in stacks}
     with tempfile.TemporaryDirectory(prefix="lorecache-stack-") as scratch_name:
         scratch = Path(scratch_name)
         with loaded(args, scratch) as (url, data_dir, dataset):
@@ -165,9 +171,15 @@ def main() -> None:
             for round_ in range(args.rounds):
                 start = round_ * len(stacks) // args.rounds
                 for stack in stacks[start:] + stacks[:start]:
+                    if args.database:
+                        check_unchanged(args.database)
                     print(f"round {round_ + 1}/{args.rounds} ", end="")
-                    runs[stack.name].append(measure_stack(stack, environment, scratch, args, executable))
-    medians = {name: _median_run(done) for name, done in runs.items()}
+                    measured[stack.name].append(
+                        measure_stack(
+                            stack, environment, scratch, args, executable, as_is=bool(args.database)
+                        )
+                    )
+    medians = {name: _median_run(done) for name, done in measured.items()}
     print_table(stacks, medians)
     summarise(stacks, medians)
 
@@ -177,7 +189,7 @@ def loaded(args: argparse.Namespace, scratch: Path) -> Iterator[tuple[str, Path,
     """The database and data directory the servers read: the one given, or a fresh one holding the
     dump, dropped (or its embedded server stopped) at the end."""
     if args.database:
-        check_schema(args.database)
+        check_unchanged(args.database)
         yield args.database, args.data_dir.resolve(), f"{args.database} as it is"
         return
     engine, _, seconds = ingest(args.dump, scratch)
@@ -193,15 +205,25 @@ def loaded(args: argparse.Namespace, scratch: Path) -> Iterator[tuple[str, Path,
             embedded.stop(scratch / "pg")
 
 
-def check_schema(url: str) -> None:
-    """Refuse a database whose schema is not this checkout's head: each server would migrate it on
-    start, and a database given here is only to be read."""
+def check_unchanged(url: str) -> None:
+    """A database given to be read, as a server will find it: at this checkout's schema (else the
+    server migrates it), its last load completed (else the server prefetches the bundled sample into
+    it and its file cache; over a completed load it prefetches nothing, or finds the sample in already).
+    Asked again before each server, as other work may reload or drop the database meanwhile."""
     from alembic.script import ScriptDirectory
 
     heads = ScriptDirectory.from_config(database.alembic_config(url)).get_heads()
     current = database.current(url)
     if current not in heads:
         raise SystemExit(f"{url} is at schema {current}, this checkout at {', '.join(heads)}: not served")
+    engine = database.make_engine(url, pool_size=1)
+    try:
+        last = runs.latest(engine, UNIVERSE)
+    finally:
+        engine.dispose()
+    if last is None or last["status"] != "completed":
+        state = "no load" if last is None else f"a {last['status']} load of {last['source']}"
+        raise SystemExit(f"{url} holds {state}: a server would prefetch into it; not served")
 
 
 def server_environment(url: str, data_dir: Path) -> dict[str, str]:
@@ -248,13 +270,19 @@ def _in_loop(call: Any) -> bool:
 
 
 def measure_stack(
-    stack: Stack, environment: dict[str, str], scratch: Path, args: argparse.Namespace, executable: str
+    stack: Stack,
+    environment: dict[str, str],
+    scratch: Path,
+    args: argparse.Namespace,
+    executable: str,
+    *,
+    as_is: bool,
 ) -> Run:
     """One stack started, measured route by route, stopped; a line of progress, with the machine's
     speed just before, since a pass over the stacks takes minutes of a shared machine."""
     print(f"[{stack.name}] {machine_speed()}", end="", flush=True)
     problems: list[str] = []
-    with running(stack, environment, scratch) as server:
+    with running(stack, environment, scratch, as_is=as_is) as server:
         rss, processes = tree_rss(server.process.pid), 1 + len(server.process.children(recursive=True))
         figures = {
             name: measure(server.base, path, args.requests, executable, args.wrk_seconds, problems)
@@ -287,7 +315,7 @@ class Server(NamedTuple):
 
 
 @contextmanager
-def running(stack: Stack, environment: dict[str, str], scratch: Path) -> Iterator[Server]:
+def running(stack: Stack, environment: dict[str, str], scratch: Path, *, as_is: bool) -> Iterator[Server]:
     """The stack serving on a free loopback port, ready and idle; stopped on leaving, by its pid."""
     port = free_port()
     log = scratch / f"{stack.name}.log"
@@ -297,16 +325,19 @@ def running(stack: Stack, environment: dict[str, str], scratch: Path) -> Iterato
         )
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_ready(process, base, stack.workers, log)
+        wait_ready(process, base, stack.workers, log, as_is=as_is)
         wait_idle(process)
         yield Server(base, psutil.Process(process.pid))
     finally:
         stop(process)
 
 
-def wait_ready(process: subprocess.Popen, base: str, workers: int, log: Path, timeout: float = 900) -> None:
+def wait_ready(
+    process: subprocess.Popen, base: str, workers: int, log: Path, *, as_is: bool, timeout: float = 900
+) -> None:
     """Until 4 answers a worker in a row, each on a new connection, say the prefetch is complete: each
-    worker process reports its own, and a new connection may reach any of them."""
+    worker process reports its own, and a new connection may reach any of them. On a database served
+    as it is, any answer telling of a prefetch ends the run (the server is stopped on the way out)."""
     deadline, streak = time.monotonic() + timeout, 0
     while streak < 4 * workers:
         if process.poll() is not None:
@@ -317,8 +348,9 @@ def wait_ready(process: subprocess.Popen, base: str, workers: int, log: Path, ti
             status = httpx.get(f"{base}/prefetch/status", timeout=10).json()
         except httpx.HTTPError:
             status = {"is_complete": False, "progress": {}}
-        if status["progress"].get("stage") == "failed":
-            raise SystemExit(f"prefetch failed: {status['progress'].get('error')}\n{_tail(log)}")
+        stage = status["progress"].get("stage", "pending")
+        if stage == "failed" or (as_is and stage not in AS_IS):
+            raise SystemExit(f"prefetch {stage}: {status['progress'].get('error')}\n{_tail(log)}")
         streak = streak + 1 if status["is_complete"] else 0
         if not streak:
             time.sleep(0.5)
