@@ -328,6 +328,10 @@ def running(stack: Stack, environment: dict[str, str], scratch: Path, *, as_is: 
         wait_ready(process, base, stack.workers, log, as_is=as_is)
         wait_idle(process)
         yield Server(base, psutil.Process(process.pid))
+    except Exception:
+        exited = "" if process.poll() is None else f", exited with {process.returncode}"
+        print(f"\n[{stack.name}] failed{exited}; the end of its log:\n{_tail(log)}", file=sys.stderr)
+        raise
     finally:
         stop(process)
 
@@ -459,7 +463,7 @@ def _cells(figures: Figures) -> str:
     )
 
 
-def _tail(log: Path, lines: int = 30) -> str:
+def _tail(log: Path, lines: int = 60) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
