@@ -109,12 +109,14 @@ class Stack:
         return [*server, "--interface", "asgi", "--factory", *where, FACTORY]
 
 
-# Each differs from another by one choice: `uvicorn` from `uvicorn-log` (what `lorecache serve` runs)
+# Each differs from another by one choice: `uvicorn-log` from `uvicorn` (what `lorecache serve` runs)
 # by the access log, the rest from `uvicorn` or `granian` by the protocol parser, the server or the
 # worker count. Granian is given uvloop, as uvicorn is; its access log is off unless asked for.
 STACKS = (
-    Stack("uvicorn-log", "uvicorn httptools+uvloop x1, access log (lorecache serve)", "uvicorn", HTTPTOOLS),
-    Stack("uvicorn", "uvicorn httptools+uvloop x1", "uvicorn", (*HTTPTOOLS, *QUIET)),
+    Stack("uvicorn", "uvicorn httptools+uvloop x1 (lorecache serve)", "uvicorn", (*HTTPTOOLS, *QUIET)),
+    Stack(
+        "uvicorn-log", "uvicorn httptools+uvloop x1, access log (serve --access-log)", "uvicorn", HTTPTOOLS
+    ),
     Stack("uvicorn-h11", "uvicorn h11+asyncio x1", "uvicorn", (*H11, *QUIET)),
     Stack("granian", "granian asgi+uvloop x1", "granian", (*GRANIAN, *QUIET)),
     Stack("granian-log", "granian asgi+uvloop x1, access log", "granian", (*GRANIAN, "--access-log")),
@@ -411,7 +413,7 @@ def summarise(stacks: list[Stack], medians: dict[str, Run]) -> None:
     probes: what share of req/s a hop to a worker thread leaves."""
     if not medians:
         return
-    baseline = "uvicorn-log" if "uvicorn-log" in medians else stacks[0].name
+    baseline = "uvicorn" if "uvicorn" in medians else stacks[0].name
     print(
         f"summary over the app's {len(ROUTES)} routes (geometric means), against [{baseline}]; "
         "probes: req/s x8 of the def route and the async route with a def dependency, per async route"
