@@ -74,15 +74,9 @@ class PeakRss:
         self._thread.join()
 
     def _sample(self) -> None:
-        me = psutil.Process()
+        me = os.getpid()
         while not self._stop.is_set():
-            total = 0
-            for process in [me, *me.children(recursive=True)]:
-                try:
-                    total += process.memory_info().rss
-                except psutil.Error:
-                    continue
-            self.peak = max(self.peak, total)
+            self.peak = max(self.peak, tree_rss(me))
             time.sleep(self._interval)
 
 
