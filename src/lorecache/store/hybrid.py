@@ -20,7 +20,6 @@ from anyio import to_thread
 from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from lorecache.article import Article
 from lorecache.query import Continuity, ListQuery
 from lorecache.store.files import FileCache
 from lorecache.store.interface import Counts, Detail, LoreReader, Page, Served
@@ -57,9 +56,6 @@ class HybridStore:
         """A page or a search, kept as the answer of the data it was asked of: search-as-you-type asks
         the same prefixes again and again."""
         return await self._cached(("list", *query.key), lambda store: store.list_articles(query))
-
-    async def get(self, title: str, continuity: Continuity = "all") -> Served[Article | None]:
-        return await self._off_loop(lambda store: store.get(title, continuity))
 
     async def detail(self, title: str, continuity: Continuity = "all") -> Served[Detail | None]:
         key = ("detail", title, continuity)
