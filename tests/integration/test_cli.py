@@ -69,8 +69,8 @@ def test_migrate_without_a_file_cache_is_a_clear_error(environment: Path) -> Non
 
 
 def test_db_current_downgrade_upgrade(environment: Path) -> None:
-    assert runner.invoke(app, ["db", "current"]).output.strip() == "b8e4d1c9f2a6"
+    assert runner.invoke(app, ["db", "current"]).output.strip() == "d2e6b9a4c8f1"
     assert runner.invoke(app, ["db", "downgrade", "base"]).exit_code == 0
     assert runner.invoke(app, ["db", "current"]).output.strip() == "(empty)"
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
-    assert runner.invoke(app, ["db", "current"]).output.strip() == "b8e4d1c9f2a6"
+    assert runner.invoke(app, ["db", "current"]).output.strip() == "d2e6b9a4c8f1"

@@ -8,6 +8,7 @@ from lorecache.search.spelling import (
     corrections,
     deletes,
     fixes,
+    lookup_word,
     one_edit,
     pieces,
     typo_closeness,
@@ -97,6 +98,23 @@ def test_typo_closeness_needs_every_word_as_typed_or_corrected() -> None:
     assert typo_closeness(names, ["luke", "skywalkr"], fixed) == (1 + 0.875) / 2
     assert typo_closeness(names, ["leia", "skywalkr"], fixed) == 0
     assert typo_closeness(names, ["luke", "sky"], [[], []]) == 1
+
+
+def test_a_correction_matches_a_whole_word_and_the_typed_word_a_beginning() -> None:
+    """`sa` corrects `sah` to the word `sa`, not to every word beginning with it; the word as typed may
+    be typed in part."""
+    fixed = [[], [("sa", 2 / 3)]]
+    assert typo_closeness("|joe sabino|", ["joe", "sah"], fixed) == 0
+    assert typo_closeness("|joe sa|", ["joe", "sah"], fixed) == (1 + 2 / 3) / 2
+    assert typo_closeness("|sa joe|", ["joe", "sah"], fixed) == (1 + 2 / 3) / 2
+    assert typo_closeness("|joe sahara|", ["jo", "sah"], fixed) == 1
+
+
+@given(st.lists(WORDS, min_size=1, max_size=3), st.dictionaries(WORDS, st.integers(0, 1000)))
+def test_a_correction_is_looked_up_by_its_rarest_part(parts: list[str], uses: dict[str, int]) -> None:
+    chosen = lookup_word(" ".join(parts), uses)
+    assert chosen in parts
+    assert uses.get(chosen, 0) == min(uses.get(part, 0) for part in parts)
 
 
 def test_numbers_are_typed_as_they_are() -> None:

@@ -40,7 +40,7 @@ from lorecache.search.rules import (
     trigrams,
     words,
 )
-from lorecache.search.spelling import Fixes, fixes, needs_correction, pieces, typo_closeness
+from lorecache.search.spelling import Fixes, fixes, lookup_word, needs_correction, pieces, typo_closeness
 from lorecache.text import fold
 
 T = TypeVar("T")
@@ -93,9 +93,13 @@ class NameIndex:
         least = max(1, math.floor(SIMILARITY_THRESHOLD * len(grams)))
         found = {position for position, count in shared.items() if count >= least}
         for correction, _ in (pair for corrected in fixed for pair in corrected):
-            for word in self._words_beginning(correction):
-                found.update(self.word_postings[word])
+            found.update(self.word_postings.get(lookup_word(correction, self.uses), ()))
         return found
+
+    @cached_property
+    def uses(self) -> dict[str, int]:
+        """How many articles hold each word of the vocabulary."""
+        return {word: len(postings) for word, postings in self.word_postings.items()}
 
     def containing(self, needle_words: list[str]) -> Iterable[int]:
         """Positions whose names may hold every word somewhere, even inside a word: those holding each

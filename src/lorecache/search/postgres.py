@@ -7,6 +7,7 @@ here from fixed fragments, so no input can change the statement's shape.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -28,7 +29,7 @@ from lorecache.search.rules import (
     edit_budget,
     tier,
 )
-from lorecache.search.spelling import Fixes, deletes, fixes, pieces
+from lorecache.search.spelling import Fixes, deletes, fixes, lookup_word, pieces
 from lorecache.store.driver import fetch, fetch_together
 
 NARROW = "id, title, is_canon, importance"
@@ -113,7 +114,7 @@ class PostgresTiers:
         corrected = self._fixes
         if not any(corrected) and not edit_budget(self.query.needle):
             return []
-        return self._run(_typo_tier(self.query, self.statement, corrected), room, seen)
+        return self._run(_typo_tier(self.query, self.statement, corrected, self._vocabulary), room, seen)
 
     def inside_words(self, room: int, seen: set[int]) -> list[Hit]:
         if self._probed is None:
@@ -156,12 +157,18 @@ class PostgresTiers:
         return [Hit(r.ref, r.tier, r.closeness, r.title) for r in ranked]
 
     @cached_property
+    def _vocabulary(self) -> Vocabulary:
+        """What the probe's round trip read of the vocabulary, by kind, each word with its uses."""
+        found: Vocabulary = {NEAR: {}, KNOWN: {}, BEGUN: {}}
+        for row in self._probe[1]:
+            found[row["kind"]][row["word"]] = row["uses"]
+        return found
+
+    @cached_property
     def _fixes(self) -> Fixes:
         """The corrections of each word of the query, from what `vocabulary` found."""
-        rows = self._probe[1]
-        candidates = [(row["word"], row["uses"]) for row in rows if not row["exact"]]
-        known = {row["word"]: row["uses"] for row in rows if row["exact"]}
-        return fixes(self.query.needle_words, candidates, known)
+        vocabulary = self._vocabulary
+        return fixes(self.query.needle_words, list(vocabulary[NEAR].items()), vocabulary[KNOWN])
 
     def _prefixes(self) -> str:
         """EXACT and PREFIX: a range of `article_names`' pattern index, read without the table, or a
@@ -220,22 +227,33 @@ class PostgresTiers:
         return order_by(self.query.continuity == "all", closeness=None, whole=None)
 
 
+NEAR, KNOWN, BEGUN = "near", "known", "begun"
+Vocabulary = dict[str, dict[str, int]]
+"""What a search read of the vocabulary: for each kind of lookup, the words found and their uses."""
+
+
 def vocabulary(query: ListQuery, universe: str) -> tuple[str, dict[str, Any]]:
-    """What typo correction needs of the vocabulary, in exact index lookups: the words sharing a delete
-    neighbour with a typed word (one typo apart at most; `exact` false), and which of the typed words
-    and their pieces are vocabulary words (`exact` true). `spelling.fixes` picks among them."""
+    """What typo correction needs of the vocabulary, in index lookups: the words sharing a delete
+    neighbour with a typed word (one typo apart at most: NEAR), which of the typed words and their
+    pieces are vocabulary words (KNOWN), and for each typed word of a trigram or more how many names
+    hold a word it begins (BEGUN), to find the rarest. `spelling.fixes` picks among the NEAR ones."""
     typed = query.needle_words
-    sql = """
-        SELECT word, uses, false AS exact FROM search_vocabulary
+    sql = f"""
+        SELECT word, uses, '{NEAR}' AS kind FROM search_vocabulary
         WHERE universe = :u AND deletes && CAST(:deletes AS text[])
         UNION ALL
-        SELECT word, uses, true FROM search_vocabulary WHERE universe = :u AND word = ANY(:exact)
+        SELECT word, uses, '{KNOWN}' FROM search_vocabulary WHERE universe = :u AND word = ANY(:exact)
+        UNION ALL
+        SELECT typed, (
+            SELECT coalesce(sum(uses), 0) FROM search_vocabulary
+            WHERE universe = :u AND word ~>=~ typed AND word ~<~ (typed || chr({LAST_CODE_POINT}))
+        ), '{BEGUN}'
+        FROM unnest(CAST(:begun AS text[])) AS typed
     """
-    neighbours = sorted(
-        {variant for word in typed if len(word) >= TRIGRAM_MIN_LENGTH for variant in deletes(word)}
-    )
+    long_enough = sorted({word for word in typed if len(word) >= TRIGRAM_MIN_LENGTH})
+    neighbours = sorted({variant for word in long_enough for variant in deletes(word)})
     exact = sorted({*typed, *(part for word in typed for part in pieces(word))})
-    return sql, {"u": universe, "deletes": neighbours, "exact": exact}
+    return sql, {"u": universe, "deletes": neighbours, "exact": exact, "begun": long_enough}
 
 
 def _tier(
@@ -288,99 +306,158 @@ def _inside_words(query: ListQuery, statement: Statement) -> str:
     return " AND ".join(inside)
 
 
-def _typo_tier(query: ListQuery, statement: Statement, fixes: Fixes) -> str:
-    """Every word as typed or by a correction begins a word of a name (`spelling.typo_closeness`), or,
-    for titles short enough, the whole title within the edit budget; closeness in tenths orders them,
-    then a whole title before a word of one (`Omen` before `Dark Omen` for `Omeen`), then importance.
+def _typo_tier(query: ListQuery, statement: Statement, fixes: Fixes, vocabulary: Vocabulary) -> str:
+    """Every word as typed (beginning a word) or by a correction (a whole word) matches a word of a name
+    (`spelling.typo_closeness`), or, for titles short enough, the whole title within the edit budget;
+    closeness in tenths orders them, then a whole title before a word of one (`Omen` before `Dark Omen`
+    for `Omeen`), then importance.
 
-    The corrections' rows come from trigram scans for any of a word's spellings (`_patterns`), the word
-    start checked after by `strpos`; a lone word is looked up by its corrections only, as the names
-    holding it as typed are the WORDS tier's. An array of patterns is one index scan per element, and
-    the arrays of several words multiply: only the most selective words, up to INDEXED_SCANS scans in
-    all, are looked up, the others checked on the rows found. The edit-distance candidates come from an
-    index-only scan of a covering index. LIKE's escape character is the backslash `like_escape` uses.
+    The corrections' candidates come from `article_words`, for the rarest word only (`_rarest`); every
+    word is checked on the rows found. The edit-distance candidates come from an index-only scan of a
+    covering index.
     """
-    needle = query.needle
+    if _one_word(query, fixes):
+        return _one_word_typos(query, statement, fixes[0], vocabulary)
     words_near, words_closeness = "false", "0"
     if any(fixes):
         several = len(query.needle_words) > 1
-        per_word = [
-            [(word, 1.0), *fixed] if several else fixed
-            for word, fixed in zip(query.needle_words, fixes, strict=True)
+        closeness = [
+            _spelled(statement, f"spell{number}", word if several else None, fixed)
+            for number, (word, fixed) in enumerate(zip(query.needle_words, fixes, strict=True))
         ]
-        patterns = [[p for option, _ in spellings for p in _patterns(option)] for spellings in per_word]
-        looked_up = _looked_up(patterns)
-        matched, nearness = [], []
-        for number, spellings in enumerate(per_word):
-            closeness = _spelled(statement, f"spell{number}", spellings)
-            if number in looked_up:
-                statement.params[f"spell{number}"] = looked_up[number]
-                matched.append(f"search_names LIKE ANY(:spell{number})")
-            matched.append(f"{closeness} > 0")
-            nearness.append(closeness)
-        words_near = f"({' AND '.join(matched)})"
-        words_closeness = f"({' + '.join(nearness)}) / {len(nearness)}"
+        found = _rarest(statement, query.needle_words, fixes, vocabulary, several)
+        words_near = f"({found} AND {' AND '.join(f'{near} > 0' for near in closeness)})"
+        words_closeness = f"({' + '.join(closeness)}) / {len(closeness)}"
+    edit = _edit_distance(statement, query.needle)
+    if edit is None:
+        return _tier(query, statement, words_near, str(FUZZY), words_closeness)
+    closeness = f"greatest({words_closeness}, {edit})"
+    return _tier(query, statement, f"{words_near} OR {_WITHIN_TITLES}", str(FUZZY), closeness, f"{edit} > 0")
+
+
+_WITHIN = "levenshtein_less_equal(search_title, :needle, :budget)"
+_WITHIN_TITLES = (
+    "id = ANY(ARRAY(SELECT id FROM wiki_articles WHERE universe = :u AND left(search_title, 1) = :first "
+    f"AND length(search_title) BETWEEN :shortest AND :longest AND {_WITHIN} <= :budget))"
+)
+"""The titles within the edit budget, by an index-only scan of a covering index and no table read."""
+
+
+def _edit_distance(statement: Statement, needle: str) -> str | None:
+    """The closeness of a whole title within the edit budget of the needle, else 0; None when the
+    needle has no budget."""
     budget = edit_budget(needle)
     if not budget:
-        return _tier(query, statement, words_near, str(FUZZY), words_closeness)
+        return None
     statement.params |= {
         "first": needle[:1],
         "budget": budget,
         "shortest": len(needle) - budget,
         "longest": len(needle) + budget,
     }
-    within = "levenshtein_less_equal(search_title, :needle, :budget)"
-    near = (
-        "id = ANY(ARRAY(SELECT id FROM wiki_articles WHERE universe = :u AND left(search_title, 1) = :first "
-        f"AND length(search_title) BETWEEN :shortest AND :longest AND {within} <= :budget))"
+    return (
+        f"CASE WHEN left(search_title, 1) = :first AND {_WITHIN} <= :budget "
+        f"THEN 1 - {_WITHIN}::real / greatest(length(search_title), length(:needle)) ELSE 0 END"
     )
-    edit = (
-        f"CASE WHEN left(search_title, 1) = :first AND {within} <= :budget "
-        f"THEN 1 - {within}::real / greatest(length(search_title), length(:needle)) ELSE 0 END"
-    )
-    closeness = f"greatest({words_closeness}, {edit})"
-    return _tier(query, statement, f"{words_near} OR {near}", str(FUZZY), closeness, f"{edit} > 0")
 
 
-INDEXED_SCANS = 16
+def _one_word(query: ListQuery, fixes: Fixes) -> bool:
+    """A lone corrected word with no infobox filter: its typo tier is read from `article_words`."""
+    return len(query.needle_words) == 1 and not query.filters and bool(fixes[0])
 
 
-def _patterns(spelling: str) -> list[str]:
-    """LIKE patterns that find the names a spelling begins a word of, each with a trigram to look up:
-    `%spelling%` when it holds a run of three characters, else its two word starts (`%|jy%`, `% jy%`,
-    which pg_trgm pads into trigrams)."""
-    escaped = like_escape(spelling)
-    if any(len(part) >= TRIGRAM_MIN_LENGTH for part in spelling.split()):
-        return [f"%{escaped}%"]
-    return [f"%{SEPARATOR}{escaped}%", f"% {escaped}%"]
+def _one_word_typos(
+    query: ListQuery, statement: Statement, fixed: list[tuple[str, float]], vocabulary: Vocabulary
+) -> str:
+    """The typo tier of a lone word, ranked from `article_words`' covering index whatever the number of
+    names holding a correction (`battle` for `bartle`); a correction that splits the word (`star forth`)
+    is checked in the names holding its rarest part, and the titles within the edit budget are added."""
+    found, whole_words, splits = [], [], []
+    for index, (option, near) in enumerate(fixed):
+        statement.params |= {f"fix{index}": option, f"fix{index}_near": near}
+        (splits if " " in option else whole_words).append(index)
+    if whole_words:
+        branches = " ".join(f"WHEN :fix{index} THEN :fix{index}_near" for index in whole_words)
+        statement.params["lookups"] = [fixed[index][0] for index in whole_words]
+        found.append(f"""
+            SELECT article_id AS id, title, is_canon, importance, CASE word {branches} END AS near,
+                   false AS whole
+            FROM article_words
+            WHERE {statement.where()} AND word = ANY(:lookups) AND article_id <> ALL(:seen)
+        """)
+    uses = _uses(vocabulary)
+    for index in splits:
+        option = fixed[index][0]
+        statement.params[f"fix{index}_part"] = lookup_word(option, uses)
+        statement.params[f"fix{index}_spaced"] = f" {option} "
+        found.append(f"""
+            SELECT id, title, is_canon, importance, :fix{index}_near AS near, false AS whole
+            FROM wiki_articles
+            WHERE {statement.where()} AND id <> ALL(:seen) AND id = ANY(ARRAY(
+                SELECT article_id FROM article_words WHERE universe = :u AND word = :fix{index}_part
+            )) AND strpos(translate(search_names, '{SEPARATOR}', ' '), :fix{index}_spaced) > 0
+        """)
+    edit = _edit_distance(statement, query.needle)
+    if edit is not None:
+        found.append(f"""
+            SELECT id, title, is_canon, importance, {edit} AS near, true AS whole FROM wiki_articles
+            WHERE {statement.where()} AND {_WITHIN_TITLES} AND id <> ALL(:seen)
+        """)
+    order = order_by(query.continuity == "all", tier=None, closeness="max(near)", whole="bool_or(whole)")
+    return f"""
+        SELECT id, title, is_canon, importance, {FUZZY} AS tier, max(near)::real AS similarity
+        FROM ({' UNION ALL '.join(found)}) AS found
+        GROUP BY id, title, is_canon, importance
+        ORDER BY {order} LIMIT :room
+    """
 
 
-def _looked_up(patterns: list[list[str]]) -> dict[int, list[str]]:
-    """The words whose patterns go to the index, the most selective (longest) first, as long as their
-    arrays multiply to at most INDEXED_SCANS index scans; at least one."""
-    def selective(number: int) -> tuple[int, int]:
-        return -min(len(pattern) for pattern in patterns[number]), len(patterns[number])
-
-    chosen: dict[int, list[str]] = {}
-    scans = 1
-    for number in sorted(range(len(patterns)), key=selective):
-        if chosen and scans * len(patterns[number]) > INDEXED_SCANS:
-            continue
-        chosen[number] = patterns[number]
-        scans *= len(patterns[number])
-    return chosen
+def _uses(vocabulary: Vocabulary) -> dict[str, int]:
+    """How many articles hold each vocabulary word the search read."""
+    return vocabulary[NEAR] | vocabulary[KNOWN]
 
 
-def _spelled(statement: Statement, key: str, spellings: list[tuple[str, float]]) -> str:
-    """The closeness of the first spelling that begins a word of a name, else 0 (as
-    `spelling.word_closeness`)."""
+def _rarest(
+    statement: Statement,
+    needle_words: list[str],
+    fixes: Fixes,
+    vocabulary: Vocabulary,
+    several: bool,
+) -> str:
+    """The articles holding one word of the query, the one the fewest names hold by the vocabulary's
+    counts: each of its corrections as a whole word, and, in a query of several words, a word it
+    begins as typed. A lone word is looked up by its corrections only, as the names holding it as typed
+    are the WORDS tier's; a word shorter than a trigram is never counted, as it begins too many."""
+    uses, begun = _uses(vocabulary), vocabulary[BEGUN]
+
+    def holding(number: int) -> float:
+        typed = begun.get(needle_words[number], math.inf) if several else 0
+        return typed + sum(uses.get(lookup_word(option, uses), 0) for option, _ in fixes[number])
+
+    candidates = range(len(needle_words)) if several else [n for n, fixed in enumerate(fixes) if fixed]
+    rarest = min(candidates, key=holding)
+    statement.params["lookups"] = sorted({lookup_word(option, uses) for option, _ in fixes[rarest]})
+    words = "word = ANY(:lookups)"
+    if several:
+        typed = needle_words[rarest]
+        statement.params |= {"typed_start": typed, "typed_end": typed + chr(LAST_CODE_POINT)}
+        words += " OR (word ~>=~ :typed_start AND word ~<~ :typed_end)"
+    return f"id = ANY(ARRAY(SELECT article_id FROM article_words WHERE universe = :u AND ({words})))"
+
+
+def _spelled(statement: Statement, key: str, typed: str | None, fixed: list[tuple[str, float]]) -> str:
+    """The closeness of the word as typed if it begins a word of a name, else of the first correction
+    that is a whole word of one, else 0 (as `spelling.word_closeness`); names and words are told apart
+    by spaces alone, as there."""
+    spaced = f"translate(search_names, '{SEPARATOR}', ' ')"
     branches = []
-    for index, (option, near) in enumerate(spellings):
-        name, word, closeness = f"{key}_{index}_name", f"{key}_{index}_word", f"{key}_{index}_near"
-        statement.params |= {name: f"{SEPARATOR}{option}", word: f" {option}", closeness: near}
-        branches.append(
-            f"WHEN strpos(search_names, :{name}) > 0 OR strpos(search_names, :{word}) > 0 THEN :{closeness}"
-        )
+    if typed is not None:
+        statement.params[f"{key}_typed"] = f" {typed}"
+        branches.append(f"WHEN strpos({spaced}, :{key}_typed) > 0 THEN 1")
+    for index, (option, near) in enumerate(fixed):
+        word, closeness = f"{key}_{index}_word", f"{key}_{index}_near"
+        statement.params |= {word: f" {option} ", closeness: near}
+        branches.append(f"WHEN strpos({spaced}, :{word}) > 0 THEN :{closeness}")
     return f"(CASE {' '.join(branches)} ELSE 0 END)"
 
 

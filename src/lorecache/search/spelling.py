@@ -17,7 +17,7 @@ in-memory vocabulary; `fixes` then keeps the same few of either's candidates.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from lorecache.search.rules import SEPARATOR, TRIGRAM_MIN_LENGTH
 
@@ -115,11 +115,23 @@ def fixes(needle_words: list[str], candidates: list[tuple[str, int]], vocabulary
     return [corrections(word, candidates, vocabulary) for word in needle_words]
 
 
+def lookup_word(correction: str, uses: Mapping[str, int]) -> str:
+    """The word of a correction an index is asked for: a correction that splits a word (`star forth`)
+    is a whole word of every name it matches in each of its parts, and the part the fewest names hold
+    finds them reading the fewest."""
+    return min(correction.split(), key=lambda part: uses.get(part, 0))
+
+
 def word_closeness(names: str, word: str, fixes: list[tuple[str, float]]) -> float:
-    """1 when the word as typed begins a word of a name, else the closeness of the best correction that
-    does, else 0."""
-    for option, near in [(word, 1.0), *fixes]:
-        if f"{SEPARATOR}{option}" in names or f" {option}" in names:
+    """1 when the word as typed begins a word of a name (the last word is often typed in part), else the
+    closeness of the best correction that is a whole word of one, else 0. A correction is a vocabulary
+    word: taken as a mere beginning, a short one (`sa` for `sah`) would match thousands of names, and
+    every one of them would have to be read to rank it."""
+    spaced = names.replace(SEPARATOR, " ")
+    if f" {word}" in spaced:
+        return 1.0
+    for option, near in fixes:
+        if f" {option} " in spaced:
             return near
     return 0.0
 

@@ -165,7 +165,16 @@ class SearchVocabulary(Base):
     """The words of every name, for typo correction (see `search.spelling`)."""
 
     __tablename__ = "search_vocabulary"
-    __table_args__ = (Index("ix_search_vocabulary_deletes", "deletes", postgresql_using="gin"),)
+    __table_args__ = (
+        Index("ix_search_vocabulary_deletes", "deletes", postgresql_using="gin"),
+        Index(
+            "ix_search_vocabulary_prefix",
+            "universe",
+            "word",
+            postgresql_ops={"word": "text_pattern_ops"},
+            postgresql_include=["uses"],
+        ),
+    )
 
     universe: Mapped[str] = mapped_column(String(64), primary_key=True)
     word: Mapped[str] = mapped_column(Text, primary_key=True)
