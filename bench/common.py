@@ -99,14 +99,14 @@ def percentiles(samples_ms: list[float]) -> tuple[float, float]:
 
 def ingest(dump: Path, scratch: Path):
     """A fresh database and file cache holding `dump`: (engine, file cache, seconds taken)."""
-    from lorecache.prefetch import Prefetch
+    from lorecache.ingest import Ingest
     from lorecache.sources.dump import DumpSource
     from lorecache.store.files import FileCache
 
     engine = database.make_engine(fresh_database(scratch), pool_size=2)
     files = FileCache(scratch / "data" / "star_wars")
     started = time.perf_counter()
-    progress = Prefetch(engine, files, "star_wars").run(DumpSource(dump), force=True)
+    progress = Ingest(engine, files, "star_wars").run(DumpSource(dump), force=True)
     if progress.stage != "completed":
         raise SystemExit(f"ingest failed: {progress.error}")
     return engine, files, time.perf_counter() - started

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench.common import FULL_CORPUS, PeakRss, fresh_database
-from lorecache.prefetch import Prefetch
+from lorecache.ingest import Ingest
 from lorecache.sources.dump import DumpSource
 from lorecache.store import database
 from lorecache.store.files import FileCache
@@ -32,7 +32,7 @@ def main() -> None:
 
         with PeakRss() as rss:
             started = time.perf_counter()
-            first = Prefetch(engine, files, "star_wars").run(DumpSource(dump), force=True)
+            first = Ingest(engine, files, "star_wars").run(DumpSource(dump), force=True)
             elapsed = time.perf_counter() - started
         assert first.stage == "completed", first.error
         pages = first.pages_read
@@ -50,7 +50,7 @@ def main() -> None:
         print(f"articles           {total:,} total, {canon:,} canon, {planets:,} canon planets")
 
         started = time.perf_counter()
-        again = Prefetch(engine, files, "star_wars").run(DumpSource(dump), force=True)
+        again = Ingest(engine, files, "star_wars").run(DumpSource(dump), force=True)
         print(
             f"second ingest      {time.perf_counter() - started:.1f} s: created {again.articles_created}, "
             f"updated {again.articles_updated}, unchanged {again.articles_unchanged:,}"

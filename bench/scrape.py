@@ -18,7 +18,7 @@ from pathlib import Path
 from tests.integration.wiki.server import LocalWiki, scratch_directory, unavailable
 
 from bench.common import fresh_database
-from lorecache.prefetch import Prefetch
+from lorecache.ingest import Ingest
 from lorecache.runtime import bundled_sample
 from lorecache.sources.mediawiki import MediaWikiSource
 from lorecache.store import database
@@ -56,7 +56,7 @@ def _pass(engine, files: FileCache, api_url: str, concurrency: int, since: str) 
     rules = replace(universe.scrape, categories=CATEGORIES, rate_per_second=0, concurrency=concurrency)
     source = MediaWikiSource(api_url, universe, "lorecache-bench@example.org", rules)
     started = time.perf_counter()
-    progress = Prefetch(engine, files, "star_wars").run(source, since=since)
+    progress = Ingest(engine, files, "star_wars").run(source, since=since)
     elapsed = time.perf_counter() - started
     assert progress.stage == "completed", progress.error
     requests = source.client.requests

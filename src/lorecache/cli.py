@@ -14,10 +14,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lorecache import ingest
 from lorecache.config import Settings, get_settings
 from lorecache.images.disk import ImageDisk
 from lorecache.images.stage import image_stage
-from lorecache.prefetch import Prefetch
+from lorecache.ingest.wiki import parse_since
 from lorecache.progress import Progress as RunProgress
 from lorecache.sources import SourceError
 from lorecache.sources.dump import DumpSource
@@ -25,7 +26,6 @@ from lorecache.sources.mediawiki import MediaWikiSource
 from lorecache.store import database
 from lorecache.store.files import FileCache
 from lorecache.store.postgres import PostgresStore
-from lorecache.sync import parse_since
 from lorecache.universes import load
 
 app = typer.Typer(help="Lorecache: a fan wiki's lore in PostgreSQL and on disk, served as JSON.")
@@ -129,17 +129,11 @@ def db_current() -> None:
 
 @contextmanager
 def _prefetch(settings: Settings):
+    """A run of the CLI's: the schema brought up to date first, progress as bars."""
     url = _url(settings)
     database.upgrade(url)
-    engine = database.make_engine(url, pool_size=2)
-    files = FileCache(settings.universe_dir)
-    with _bar() as on_progress:
-        try:
-            yield Prefetch(
-                engine, files, settings.universe, workers=settings.workers, on_progress=on_progress
-            )
-        finally:
-            engine.dispose()
+    with _bar() as on_progress, ingest.session(settings, url, on_progress=on_progress) as job:
+        yield job
 
 
 @contextmanager
@@ -248,7 +242,7 @@ def images_fetch() -> None:
     universe = load(settings.universe)
     disk = ImageDisk(settings.universe_dir / "images")
     with _prefetch(settings) as job:
-        stage = image_stage(job.engine, universe, disk, settings.contact, settings.source)
+        stage = image_stage(job.writer.engine, universe, disk, settings.contact, settings.source)
         progress = job.fetch_images(stage)
     console.print(
         f"images: {progress.images_fetched:,} fetched, {progress.images_failed:,} failed, "

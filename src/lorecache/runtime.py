@@ -159,8 +159,7 @@ class Runtime:
     def _prefetch(self, url: str, spec: str, force: bool = False) -> None:
         """The ingest's machinery (parser, XML, HTTP client, image decoder) is imported only when a
         prefetch runs: an API serving a cache filled elsewhere never holds it in memory."""
-        from lorecache.images.stage import image_stage
-        from lorecache.prefetch import Prefetch
+        from lorecache import ingest
         from lorecache.sources import SourceError, open_source
 
         try:
@@ -169,16 +168,7 @@ class Runtime:
             log.error("cannot prefetch %s: %s", spec, error)
             self.progress.end("failed", str(error))
             return
-        ingest_engine = database.make_engine(url, pool_size=2)
-        try:
-            images = None
-            if self.settings.wants_images(spec):
-                images = image_stage(ingest_engine, self.universe, self.images, self.settings.contact, spec)
-            job = Prefetch(
-                ingest_engine, self.files, self.universe.name, workers=self.settings.workers, images=images
-            )
+        with ingest.session(self.settings, url, images_of=spec) as job:
             self.progress = job.progress
             job.run(source, force=force)
             log.info("prefetch %s: %s", job.progress.stage, job.progress.error or "ok")
-        finally:
-            ingest_engine.dispose()

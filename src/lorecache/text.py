@@ -15,6 +15,7 @@ def fold(text: str) -> str:
     Apostrophes vanish (a user types `Twilek`); every other run of punctuation becomes one space
     (`Chadra-Fan` → `chadra fan`).
     """
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", _APOSTROPHES.sub("", stripped.casefold())).strip()
+    if not text.isascii():  # ASCII has no accents to strip: most text, folded at every ingest
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", _APOSTROPHES.sub("", text.casefold())).strip()

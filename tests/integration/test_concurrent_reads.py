@@ -8,7 +8,7 @@ from pathlib import Path
 
 import orjson
 
-from lorecache.prefetch import Prefetch
+from lorecache.ingest import Ingest
 from lorecache.query import ListQuery
 from lorecache.sources.dump import DumpSource
 from lorecache.store.files import FileCache
@@ -67,7 +67,7 @@ class Readers:
 
 def test_readers_never_see_a_half_written_article(engine, tmp_path: Path) -> None:
     files = FileCache(tmp_path / "star_wars")
-    assert Prefetch(engine, files, "star_wars", workers=2).run(DumpSource(SAMPLE)).stage == "completed"
+    assert Ingest(engine, files, "star_wars", workers=2).run(DumpSource(SAMPLE)).stage == "completed"
     revised = tmp_path / "revised.xml.gz"
     revised.write_bytes(
         gzip.compress(gzip.decompress(SAMPLE.read_bytes()).replace(OLD.encode(), NEW.encode()))
@@ -75,7 +75,7 @@ def test_readers_never_see_a_half_written_article(engine, tmp_path: Path) -> Non
     titles = [entry.title for entry in files.entries()[:40]]
 
     with Readers(files, PostgresStore(engine, "star_wars"), titles) as readers:
-        progress = Prefetch(engine, files, "star_wars", workers=2).run(DumpSource(revised))
+        progress = Ingest(engine, files, "star_wars", workers=2).run(DumpSource(revised))
 
     assert (progress.stage, progress.articles_updated) == ("completed", 1000), progress.error
     assert readers.problems == []

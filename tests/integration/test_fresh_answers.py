@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from lorecache.prefetch import Prefetch
+from lorecache.ingest import Ingest
 from lorecache.sources.dump import DumpSource
 from lorecache.store import database
 from lorecache.store.files import FileCache
@@ -29,7 +29,7 @@ AFTER = [_planet(1, "Tatooine", "was a desert planet of twin suns."), _planet(2,
 
 
 def _load(engine, files: FileCache, dump: Path) -> None:
-    progress = Prefetch(engine, files, "star_wars", workers=1).run(DumpSource(dump), force=True)
+    progress = Ingest(engine, files, "star_wars", workers=1).run(DumpSource(dump), force=True)
     assert progress.stage == "completed", progress.error
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from lorecache.prefetch import Prefetch
+from lorecache.ingest import Ingest
 from lorecache.sources.dump import DumpSource
 from lorecache.store.files import FileCache
 from lorecache.verify import differences
@@ -21,7 +21,7 @@ def files(tmp_path: Path) -> FileCache:
 
 
 def _ingest(engine, files: FileCache, source: Path = SAMPLE, force: bool = True):
-    return Prefetch(engine, files, "star_wars", workers=2).run(DumpSource(source), force=force)
+    return Ingest(engine, files, "star_wars", workers=2).run(DumpSource(source), force=force)
 
 
 def _scalar(engine, sql: str):
@@ -93,7 +93,7 @@ def test_migrate_cache_rebuilds_postgres_from_files(engine, files: FileCache) ->
     with engine.begin() as connection:
         connection.execute(text("DELETE FROM wiki_articles"))
 
-    progress = Prefetch(engine, files, "star_wars").migrate()
+    progress = Ingest(engine, files, "star_wars").migrate()
 
     assert progress.stage == "completed"
     assert progress.articles_created == 1000

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from lorecache.answers import page_items
-from lorecache.prefetch import Prefetch
+from lorecache.ingest import Ingest
 from lorecache.query import ListQuery
 from lorecache.search import postgres as postgres_search
 from lorecache.sources.dump import DumpSource
@@ -62,7 +62,7 @@ def stores(server_url: str, template_database: str, tmp_path_factory: pytest.Tem
     files = FileCache(scratch / "star_wars")
     with fresh_database(server_url, template_database) as url:
         engine = database.make_engine(url, pool_size=2)
-        progress = Prefetch(engine, files, "star_wars", workers=1).run(DumpSource(dump), force=True)
+        progress = Ingest(engine, files, "star_wars", workers=1).run(DumpSource(dump), force=True)
         assert progress.stage == "completed", progress.error
         yield {"postgres": PostgresStore(engine, "star_wars"), "file_cache": files}
         engine.dispose()

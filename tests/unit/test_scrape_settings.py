@@ -5,8 +5,8 @@ from typer.testing import CliRunner
 
 from lorecache.cli import app
 from lorecache.config import get_settings
+from lorecache.ingest.wiki import parse_since
 from lorecache.sources.client import MissingContactError, user_agent
-from lorecache.sync import parse_since
 
 UNREACHABLE = "http://127.0.0.1:9/api.php"
 

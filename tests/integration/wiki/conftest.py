@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from lorecache.article import Article
-from lorecache.categorize import Categorized, categorize
-from lorecache.prefetch import Prefetch
+from lorecache.ingest import Ingest
+from lorecache.ingest.parse import Categorized, categorize
 from lorecache.progress import Progress
 from lorecache.sources.dump import iter_dump
 from lorecache.sources.mediawiki import MediaWikiSource
@@ -103,7 +103,7 @@ def scrape(
     engine, files: FileCache, api_url: str, rules: ScrapeRules, since: str | datetime = "last"
 ) -> Progress:
     source = MediaWikiSource(api_url, load(UNIVERSE), CONTACT, rules)
-    return Prefetch(engine, files, UNIVERSE, workers=2).run(source, since=since)
+    return Ingest(engine, files, UNIVERSE, workers=2).run(source, since=since)
 
 
 def file_hashes(files: FileCache, *, importance: bool = True) -> dict[int, str]:

@@ -20,7 +20,7 @@ from lorecache.config import Settings
 from lorecache.images.disk import ImageDisk
 from lorecache.images.names import BadImageName, canonical, image_url
 from lorecache.images.stage import ImageStage
-from lorecache.prefetch import Prefetch
+from lorecache.ingest import Ingest
 from lorecache.sources.dump import DumpSource
 from lorecache.store.files import FileCache
 from lorecache.universes import load
@@ -83,7 +83,7 @@ def test_the_wikis_images_are_fetched_and_served_back_byte_identical(
     scrape = replace(universe.scrape, rate_per_second=0, timeout_seconds=10)
     stage = ImageStage(engine, universe, disk, CONTACT, api_url=wiki.api_url, scrape=scrape)
 
-    progress = Prefetch(engine, files, UNIVERSE, workers=2, images=stage).run(DumpSource(SAMPLE))
+    progress = Ingest(engine, files, UNIVERSE, workers=2, images=stage).run(DumpSource(SAMPLE))
 
     assert progress.stage == "completed", progress.error
     assert progress.images_fetched == len(images)

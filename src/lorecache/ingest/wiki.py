@@ -16,16 +16,15 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from lorecache.categorize import Categorized, merge_fields, parse_batch
+from lorecache.ingest.parse import Categorized, merge_fields
+from lorecache.ingest.run import Run
+from lorecache.ingest.stages import writing_to_postgresql
+from lorecache.ingest.writer import CacheWriter
 from lorecache.sources import SourceError
 from lorecache.sources.mediawiki import Batch, MediaWikiSource
-from lorecache.store import runs
-from lorecache.store.files import IndexEntry, writer
-
-if TYPE_CHECKING:
-    from lorecache.prefetch import Prefetch
+from lorecache.store.files import IndexEntry
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +52,12 @@ class _Plan:
 
 
 class WikiSync:
-    """One sync of a Prefetch's stores with a wiki, logged in the Prefetch's run."""
+    """One sync of the cache with a wiki, as one run."""
 
-    def __init__(self, job: Prefetch, source: MediaWikiSource, since: str | datetime) -> None:
-        self.job = job
-        self.files = job.files
+    def __init__(self, run: Run, writer: CacheWriter, source: MediaWikiSource, since: str | datetime) -> None:
+        self.state = run
+        self.writer = writer
+        self.files = writer.files
         self.source = source
         self.since = since
         self.entries: dict[int, IndexEntry] = {}
@@ -71,7 +71,7 @@ class WikiSync:
         self.titles = {entry.title: entry.page_id for entry in self.entries.values()}
         self.fields = self.files.fields()
         self.failed = set(plan.retry)
-        self.job.checkpoint.update(mode=plan.mode, synced_from=plan.synced_from.isoformat())
+        self.state.checkpoint.update(mode=plan.mode, synced_from=plan.synced_from.isoformat())
         try:
             if plan.mode == FULL:
                 self._full(plan)
@@ -84,8 +84,7 @@ class WikiSync:
 
     def _plan(self) -> _Plan:
         now = self.source.server_time()
-        assert self.job._log is not None
-        earlier = runs.earlier(self.job.engine, self.job.universe, self.source.name, self.job._log.id)
+        earlier = self.state.earlier(self.source.name)
         retry = set(earlier[0]["checkpoint"].get("failed", ())) if earlier else set()
         unfinished = _unfinished_full_pass(earlier)
         if unfinished is not None and self.since in (FULL, LAST):
@@ -105,7 +104,7 @@ class WikiSync:
                 since.isoformat(),
                 kept.days,
             )
-            self.job.checkpoint["fell_back_to_full"] = since.isoformat()
+            self.state.checkpoint["fell_back_to_full"] = since.isoformat()
             return _Plan(FULL, now, retry=retry)
         return _Plan(INCREMENTAL, now, since=since, retry=retry)
 
@@ -113,11 +112,11 @@ class WikiSync:
         members = self.source.member_ids()
         todo = [page_id for page_id in members if page_id > plan.done_through]
         self._enter(len(members), done=len(members) - len(todo))
-        self.job.checkpoint["done_through"] = plan.done_through
+        self.state.checkpoint["done_through"] = plan.done_through
         log.info("full pass of %s: %d pages, %d to fetch", self.source.name, len(members), len(todo))
         for batch in self.source.fetch(todo):
             self._apply(batch)
-            self.job.checkpoint["done_through"] = batch.page_ids[-1]
+            self.state.checkpoint["done_through"] = batch.page_ids[-1]
             self._checkpoint()
         wanted = set(members)
         for batch in self.source.fetch(sorted((self.failed & wanted) - set(todo))):
@@ -148,13 +147,13 @@ class WikiSync:
             self._checkpoint()
 
     def _enter(self, total: int, done: int) -> None:
-        self.job.progress.enter("scraping", total=total)
-        self.job.progress.articles_processed = done
+        self.state.progress.enter("scraping", total=total)
+        self.state.progress.articles_processed = done
         self._checkpoint()
 
     def _apply(self, batch: Batch) -> None:
         """File one fetched batch in both stores; a page that fails is recorded, not fatal."""
-        result = parse_batch(self.source.universe.name, str(self.files.root), batch.pages)
+        result = self.writer.file_batch(batch.pages)
         chunk = Categorized()
         chunk.merge(result)
         fresh = chunk.finalize()
@@ -168,7 +167,7 @@ class WikiSync:
         self._record(batch, result.redirects, failures)
         self._remove(set(batch.page_ids) - fetched - failures.keys())
         self._write_index()
-        self.job.store.write_batch([self.files.read(entry) for entry in fresh])
+        self.writer.write_rows(fresh)
 
     def _keep(self, entry: IndexEntry) -> None:
         """Take the fresh entry; a page deleted and recreated under the same title leaves no twin."""
@@ -183,14 +182,13 @@ class WikiSync:
         self.titles[entry.title] = entry.page_id
 
     def _record(self, batch: Batch, redirects: list, failures: dict[int, tuple[str, str]]) -> None:
-        progress = self.job.progress
+        progress = self.state.progress
         progress.articles_processed += len(batch.page_ids)
         progress.pages_read += len(batch.pages)
         progress.redirects += len(redirects)
         for title, reason in failures.values():
             log.warning("page %r failed: %s; it will be fetched again next run", title, reason)
-            progress.articles_failed += 1
-            progress.record_error(title, reason)
+            self.state.count_failure(title, reason)
 
     def _remove(self, page_ids: Iterable[int]) -> None:
         """Drop pages from the index first, then their files and rows: no entry ever lacks its file."""
@@ -199,18 +197,15 @@ class WikiSync:
             return
         for page_id in gone:
             self.titles.pop(self.entries.pop(page_id).title, None)
-        self._write_index()
-        writer.delete_articles(self.files.root, gone)
-        self.job.store.delete_pages(gone)
+        self.writer.remove(gone, self.entries.values(), self.fields)
         log.info("removed %d pages the wiki no longer has in %s", len(gone), self.source.name)
 
     def _write_index(self) -> None:
-        entries = sorted(self.entries.values(), key=lambda entry: entry.page_id)
-        writer.write_index(self.files.root, entries, self.fields)
+        self.writer.write_index(self.entries.values(), self.fields)
 
     def _checkpoint(self) -> None:
-        self.job.checkpoint["failed"] = sorted(self.failed)
-        self.job._report(force=True)
+        self.state.checkpoint["failed"] = sorted(self.failed)
+        self.state.report(force=True)
 
     def _finish(self, *, complete: bool) -> None:
         """Importance and aliases from the whole file cache, then PostgreSQL in line with it."""
@@ -219,8 +214,8 @@ class WikiSync:
         for article in self.files.iter_articles():
             corpus.inbound.update(article.links)
             corpus.fields.setdefault(article.category, set()).update(article.infobox)
-        writer.write_index(self.files.root, corpus.finalize(), corpus.fields)
-        self.job._write_postgres(complete=complete)
+        self.writer.settle(corpus)
+        writing_to_postgresql(self.state, self.writer, complete=complete)
 
 
 def _unfinished_full_pass(earlier: list[dict[str, Any]]) -> dict[str, Any] | None:
