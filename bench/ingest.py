@@ -1,6 +1,8 @@
-"""Ingest benchmark: wall time, pages/s and peak RSS for a dump, then idempotence and verification.
+"""Ingest benchmark: wall time, pages/s, each stage's seconds and peak RSS for a dump, beside the same
+dump loaded into SQLite the way a Datasette user would (`bench.sqlite_load`) in the same run; then
+idempotence and verification.
 
-    python bench/ingest.py [DUMP]          (default: the full 124,489-page corpus)
+    python -m bench.ingest [DUMP]          (default: the full 124,489-page corpus)
 
 Uses DATABASE_URL's server when set (a new database on it), else an embedded PostgreSQL.
 """
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from bench import sqlite_load
 from bench.common import FULL_CORPUS, PeakRss, fresh_database
 from lorecache.ingest import Ingest
 from lorecache.sources.dump import DumpSource
@@ -40,6 +43,13 @@ def main() -> None:
         print(f"ingest wall time   {elapsed:.1f} s  (stages: {first.stage_seconds})")
         print(f"throughput         {pages / elapsed:,.0f} pages/s")
         print(f"peak RSS           {rss.peak / 2**20:,.0f} MiB (this process + parser workers)")
+        started = time.perf_counter()
+        peer_count = sqlite_load.load(dump, Path(scratch) / "peer.sqlite")
+        peer = time.perf_counter() - started
+        print(
+            f"SQLite (peer)      {peer:.1f} s for {peer_count:,} articles on one core; "
+            f"Lorecache takes {elapsed / peer:.2f}x its time"
+        )
         with engine.connect() as connection:
             total, canon, planets = connection.execute(
                 text(

@@ -40,6 +40,7 @@ def test_sample_ingests_to_the_published_counts(engine, files: FileCache) -> Non
     assert _scalar(engine, "SELECT sum(article_count) FROM category_cache") == 1000
     assert _scalar(engine, "SELECT status FROM scraping_logs ORDER BY id DESC LIMIT 1") == "completed"
     assert len(files.entries()) == 1000
+    assert not (files.root / "spill").exists(), "the load leaves the batches stage 1 spilled for it"
 
 
 def test_tatooine_arrives_whole(engine, files: FileCache) -> None:

@@ -79,6 +79,7 @@ def test_api_killed_mid_prefetch_resumes_and_leaves_no_temporaries(database_url:
         second.wait(timeout=30)
     assert len(FileCache(data / "star_wars").entries()) == 1000
     assert list(data.rglob("*.tmp")) == []
+    assert not (data / "star_wars" / "spill").exists(), "the killed run's spilled batches stay behind"
     with psycopg.connect(database_url) as connection:
         runs = connection.execute("SELECT status, error_message FROM scraping_logs ORDER BY id").fetchall()
     assert runs == [("failed", INTERRUPTED), ("completed", None)]

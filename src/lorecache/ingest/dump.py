@@ -20,10 +20,10 @@ DATABASE_AWAY = (OperationalError, InterfaceError)
 
 
 def ingest(run: Run, writer: CacheWriter, source: Source) -> None:
-    source_error = categorizing(run, writer, source)
-    writing_to_postgresql(run, writer, complete=source_error is None)
-    if source_error:
-        raise source_error
+    filed = categorizing(run, writer, source)
+    writing_to_postgresql(run, writer, complete=filed.error is None, spills=filed.spills)
+    if filed.error:
+        raise filed.error
 
 
 def done_already(writer: CacheWriter, source: Source) -> bool:
@@ -47,5 +47,6 @@ def files_only(run: Run, writer: CacheWriter, source: Source, error: Exception) 
     try:
         if not (writer.files.exists() and len(writer.files.entries())):
             categorizing(run, writer, source)
+            writer.sweep()  # its spills: no load follows
     finally:
         run.fail(message)

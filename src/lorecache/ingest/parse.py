@@ -2,7 +2,9 @@
 
 Parsing is the expensive part (mwparserfromhell), so batches of pages go to worker processes that
 parse them and write the article files themselves; the parent keeps only what the index needs and the
-inbound-link counts, so memory stays flat whatever the size of the source.
+inbound-link counts, so memory stays flat whatever the size of the source. Each batch's articles are
+also spilled into one file (`spill`), from which stage 1.5 reads them back with one read a batch
+rather than one a file.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from lorecache.article import Article, RawPage, Redirect
 from lorecache.parallel import ordered_batches, worker_count
 from lorecache.search.fulltext import document_terms, with_aliases
 from lorecache.store.files import FileCache, IndexEntry
-from lorecache.store.files.writer import write_article
+from lorecache.store.files.writer import write_article, write_spill
 from lorecache.universes import load
 from lorecache.wikitext import normalize_title, parse_page
 
@@ -32,6 +34,8 @@ class BatchResult:
     inbound: Counter[str] = field(default_factory=Counter)
     fields: dict[str, set[str]] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)
+    spill: str | None = None
+    """The batch's articles as their files hold them, one per line, when it filed any."""
 
 
 @dataclass
@@ -42,10 +46,14 @@ class Categorized:
     redirects: list[Redirect] = field(default_factory=list)
     inbound: Counter[str] = field(default_factory=Counter)
     fields: dict[str, set[str]] = field(default_factory=dict)
+    spills: dict[str, list[int]] = field(default_factory=dict)
+    """Each spill file of the batches and the pages it holds."""
 
     def merge(self, batch: BatchResult) -> None:
         for entry in batch.entries:
             self.entries[entry.page_id] = entry
+        if batch.spill is not None:
+            self.spills[batch.spill] = [entry.page_id for entry in batch.entries]
         self.redirects.extend(batch.redirects)
         self.inbound.update(batch.inbound)
         merge_fields(self.fields, batch.fields)
@@ -65,10 +73,12 @@ class Categorized:
         return sorted(self.entries.values(), key=lambda entry: entry.page_id)
 
 
-def parse_batch(universe_name: str, root: str, pages: list[RawPage]) -> BatchResult:
-    """Runs in a worker: parse, write each article's file, return what the index needs."""
+def parse_batch(universe_name: str, root: str, pages: list[RawPage], spill: bool = False) -> BatchResult:
+    """Runs in a worker: parse, write each article's file, return what the index needs (and, with
+    `spill`, where the batch's articles were spilled)."""
     universe = load(universe_name)
     result = BatchResult(pages=len(pages))
+    payloads = []
     for page in pages:
         if _without_text(page):
             result.failures.append((page.title, f"page {page.page_id} has no text (no or deleted revision)"))
@@ -76,7 +86,7 @@ def parse_batch(universe_name: str, root: str, pages: list[RawPage]) -> BatchRes
         try:
             parsed = parse_page(page, universe)
             if isinstance(parsed, Article):
-                write_article(Path(root), parsed)
+                payloads.append(write_article(Path(root), parsed))
                 result.entries.append(_entry(parsed))
                 result.inbound.update(parsed.links)
                 result.fields.setdefault(parsed.category, set()).update(parsed.infobox)
@@ -84,6 +94,8 @@ def parse_batch(universe_name: str, root: str, pages: list[RawPage]) -> BatchRes
                 result.redirects.append(parsed)
         except Exception as error:  # one bad page never aborts a run: it is recorded instead
             result.failures.append((page.title, f"{type(error).__name__}: {error}"))
+    if spill and payloads:
+        result.spill = str(write_spill(Path(root), result.entries[0].page_id, payloads))
     return result
 
 
@@ -117,5 +129,5 @@ def categorize(
     The caller merges them into a `Categorized`; the index is written by the caller, which alone knows
     whether the source was read to its end.
     """
-    work = partial(parse_batch, universe_name, str(files.root))
+    work = partial(parse_batch, universe_name, str(files.root), spill=True)
     yield from ordered_batches(work, pages, BATCH_SIZE, worker_count(workers))

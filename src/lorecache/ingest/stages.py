@@ -6,6 +6,7 @@ articles name). Plans run them in their order; the CacheWriter does their writin
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from lorecache.images.stage import ImageStage
 from lorecache.ingest.parse import BatchResult, Categorized, merge_fields
@@ -19,9 +20,18 @@ log = logging.getLogger(__name__)
 CATEGORIZING, WRITING = "categorizing", "writing_to_postgresql"
 
 
-def categorizing(run: Run, writer: CacheWriter, source: Source) -> SourceError | None:
-    """Stage 1. A fault in the source keeps everything read before it, and is returned: the index
-    then keeps the entries of the pages it did not reach."""
+@dataclass
+class Filed:
+    """What stage 1 leaves stage 1.5: the spill files of its batches, and the fault that cut the
+    source short, if one did."""
+
+    spills: dict[str, list[int]]
+    error: SourceError | None
+
+
+def categorizing(run: Run, writer: CacheWriter, source: Source) -> Filed:
+    """Stage 1. A fault in the source keeps everything read before it: the index then keeps the
+    entries of the pages it did not reach."""
     run.enter(CATEGORIZING, total=source.count())
     log.info("STAGE 1: categorizing %s pages of %s", f"{run.progress.articles_total:,}", source.name)
     corpus = Categorized()
@@ -37,7 +47,7 @@ def categorizing(run: Run, writer: CacheWriter, source: Source) -> SourceError |
         entries = list({**_by_page(writer.files.stored_entries()), **_by_page(entries)}.values())
         merge_fields(corpus.fields, writer.files.fields())
     writer.write_index(entries, corpus.fields)
-    return error
+    return Filed(corpus.spills, error)
 
 
 def count_batch(run: Run, result: BatchResult) -> None:
@@ -50,12 +60,14 @@ def count_batch(run: Run, result: BatchResult) -> None:
     run.report()
 
 
-def writing_to_postgresql(run: Run, writer: CacheWriter, *, complete: bool) -> None:
+def writing_to_postgresql(
+    run: Run, writer: CacheWriter, *, complete: bool, spills: dict[str, list[int]] | None = None
+) -> None:
     """Stage 1.5. `complete`: the file cache holds the whole source, so PostgreSQL drops the rest."""
     run.enter(WRITING, total=len(writer.files.entries()))
     log.info("STAGE 1.5: writing %s articles to PostgreSQL", f"{run.progress.articles_total:,}")
     progress = run.progress
-    for counts in writer.load():
+    for counts in writer.load(spills):
         progress.articles_processed += counts.processed
         progress.articles_created += counts.created
         progress.articles_updated += counts.updated

@@ -9,7 +9,7 @@ tables and bumps the data version the API processes key their kept answers by.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from sqlalchemy import Engine
 
@@ -32,7 +32,9 @@ class CacheWriter:
         self.store = PostgresStore(engine, universe)
 
     def sweep(self) -> int:
-        """The temporaries of writers killed mid-write; a run begins with it."""
+        """The temporaries of writers killed mid-write, and the spills of a killed run; a run begins
+        with it."""
+        writer.drop_spills(self.files.root)
         return writer.sweep_temporaries(self.files.root)
 
     def file_pages(self, pages: Iterable[RawPage]) -> Iterator[BatchResult]:
@@ -64,14 +66,16 @@ class CacheWriter:
         writer.delete_articles(self.files.root, gone)
         self.store.delete_pages(gone)
 
-    def load(self) -> Iterator[WriteCounts]:
+    def load(self, spills: Mapping[str, list[int]] | None = None) -> Iterator[WriteCounts]:
         """Stage 1.5's work: every filed article upserted into PostgreSQL on every core, a committed
-        batch at a time."""
-        return load(self.files, self.engine, self.universe, self.workers)
+        batch at a time; those in `spills` (stage 1's of this run) read from them."""
+        return load(self.files, self.engine, self.universe, self.workers, spills)
 
     def finish(self, *, complete: bool) -> None:
-        """After a load. `complete`: the file cache holds the whole source, so PostgreSQL drops the
-        rows of pages it no longer has. Then the derived tables and the data version."""
+        """After a load, whose spills go. `complete`: the file cache holds the whole source, so
+        PostgreSQL drops the rows of pages it no longer has. Then the derived tables and the data
+        version."""
+        writer.drop_spills(self.files.root)
         if complete:
             self.store.delete_missing({entry.page_id for entry in self.files.entries()})
         self.store.refresh_derived()

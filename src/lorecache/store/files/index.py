@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from lorecache.article import Article
 from lorecache.search.memory import NameIndex
 from lorecache.store.interface import Counts
 from lorecache.text import fold
@@ -40,6 +41,13 @@ class IndexEntry:
         """Folded when asked (typo matching in the fallback): kept for every article it would cost
         8 MB."""
         return fold(self.title)
+
+    def settle(self, article: Article) -> Article:
+        """The article as the index knows it: its importance and aliases are the whole corpus's,
+        which its file, written as it was parsed, cannot hold."""
+        article.importance = self.importance
+        article.aliases = list(self.aliases)
+        return article
 
     def as_row(self) -> list[Any]:
         return [

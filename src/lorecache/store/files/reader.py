@@ -76,10 +76,7 @@ class FileCache:
 
     def read(self, entry: IndexEntry) -> Article:
         data = orjson.loads(article_path(self.root, entry.page_id).read_bytes())
-        article = Article.from_dict(data)
-        article.importance = entry.importance
-        article.aliases = list(entry.aliases)
-        return article
+        return entry.settle(Article.from_dict(data))
 
     def iter_articles(self) -> Iterator[Article]:
         for entry in self.entries():
