@@ -116,8 +116,13 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
 
 @db_app.command("downgrade")
-def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "base") -> None:
-    """Revert migrations down to REVISION."""
+def db_downgrade(
+    revision: Annotated[
+        str, typer.Argument(help="Target revision: one step back by default; `base` drops every table.")
+    ] = "-1",
+) -> None:
+    """Revert migrations down to REVISION: the last one alone unless told, since dropping every table
+    (and the cache they hold) should take saying `base`."""
     database.downgrade(_url(get_settings()), revision)
 
 
