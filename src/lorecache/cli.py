@@ -22,7 +22,7 @@ from lorecache.progress import Progress as RunProgress
 from lorecache.sources import SourceError
 from lorecache.sources.dump import DumpSource
 from lorecache.sources.mediawiki import MediaWikiSource
-from lorecache.store import database
+from lorecache.store import database, runs
 from lorecache.store.files import FileCache
 from lorecache.store.postgres import PostgresStore
 from lorecache.sync import parse_since
@@ -248,12 +248,17 @@ def ingest_wiki(
 
 @images_app.command("fetch")
 def images_fetch() -> None:
-    """Fetch the images the articles in PostgreSQL name (stage 2 alone); changed ones only on a re-run."""
+    """Fetch the images the articles in PostgreSQL name (stage 2 alone); changed ones only on a re-run.
+
+    Without LORECACHE_SOURCE they are located through the source the articles came from: a scraped wiki
+    knows its own files, wherever it keeps them, and may be the only host there is to reach.
+    """
     settings = get_settings()
     universe = load(settings.universe)
     disk = ImageDisk(settings.universe_dir / "images")
     with _prefetch(settings) as job:
-        stage = image_stage(job.engine, universe, disk, settings.contact, settings.source)
+        source = settings.source or runs.ingested_from(job.engine, settings.universe, str(job.files.root))
+        stage = image_stage(job.engine, universe, disk, settings.contact, source)
         progress = job.fetch_images(stage)
     console.print(
         f"images: {progress.images_fetched:,} fetched, {progress.images_failed:,} failed, "
