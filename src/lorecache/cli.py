@@ -67,6 +67,7 @@ def serve(
     """Serve the API at once and prefetch the source in the background."""
     import uvicorn
 
+    from lorecache.api import server
     from lorecache.api.app import create_app
 
     settings = get_settings()
@@ -74,7 +75,7 @@ def serve(
         settings = settings.model_copy(update={"source": source})
     console.print(f"Lorecache on http://{host}:{port} (docs at /docs); prefetch runs in the background")
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=access_log)
+        server.run(create_app(settings), host=host, port=port, access_log=access_log)
         return
     _export_for_workers(settings)
     factory = "lorecache.api.app:create_app"

@@ -11,6 +11,7 @@ wiki is synced instead (sync.py): resumable full passes, then only what changed.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -33,6 +34,11 @@ from lorecache.sync import WikiSync
 log = logging.getLogger(__name__)
 
 REPORT_INTERVAL_SECONDS = 1.0
+STOPPED = "the service stopped; the run ended after its last finished batch"
+
+
+class Stopped(Exception):
+    """The service is stopping: the run ends at the batch boundary it reached, with what it filed kept."""
 
 
 class Prefetch:
@@ -45,6 +51,7 @@ class Prefetch:
         workers: int = 0,
         on_progress: Callable[[Progress], None] | None = None,
         images: ImageStage | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.engine = engine
         self.files = files
@@ -52,6 +59,7 @@ class Prefetch:
         self.store = PostgresStore(engine, universe)
         self.workers = workers
         self.images = images
+        self.stop = stop or threading.Event()
         self.progress = Progress()
         self.checkpoint: dict[str, Any] = {}
         self._on_progress = on_progress or (lambda progress: None)
@@ -113,7 +121,7 @@ class Prefetch:
 
     def _images(self, images: ImageStage) -> None:
         """Stage 2; the counts the API keeps change with it."""
-        images.run(self.progress, self._report)
+        images.run(self.progress, self._at_boundary)
         self.store.bump_version()
 
     def _guarded(self, work: Callable[[], None], checkpoint: dict) -> None:
@@ -121,18 +129,26 @@ class Prefetch:
         assert self._log is not None
         try:
             work()
+        except Stopped:
+            self._end_unfinished("stopped", STOPPED)
+            return
         except Exception as error:
             message = f"{type(error).__name__}: {error}"
             log.error("prefetch failed: %s", message)
-            self._report(force=True)
-            self._log.fail(message, self.progress.errors)
-            self.progress.end("failed", message)
-            self._on_progress(self.progress)
+            self._end_unfinished("failed", message)
             return
         self._report(force=True, checkpoint=checkpoint)
         self._log.finish(self.progress.errors)
         self.progress.end("completed")
         log.info("prefetch complete: %s", self.progress.stage_seconds)
+        self._on_progress(self.progress)
+
+    def _end_unfinished(self, stage: str, message: str) -> None:
+        """Report how far the run got and close its log row as not completed: the next run picks it up."""
+        assert self._log is not None
+        self._report(force=True)
+        self._log.fail(message, self.progress.errors)
+        self.progress.end(stage, message)
         self._on_progress(self.progress)
 
     def _stages(self, source: Source) -> None:
@@ -145,7 +161,7 @@ class Prefetch:
         """Stage 1. A fault in the source keeps everything read before it, and is returned."""
         self.progress.enter("categorizing", total=source.count())
         log.info("STAGE 1: categorizing %s pages of %s", f"{self.progress.articles_total:,}", source.name)
-        self._report(force=True)
+        self._at_boundary(force=True)
         categorized = Categorized()
         error: SourceError | None = None
         try:
@@ -168,20 +184,20 @@ class Prefetch:
         for title, reason in result.failures:
             self.progress.articles_failed += 1
             self.progress.record_error(title, reason)
-        self._report()
+        self._at_boundary()
 
     def _write_postgres(self, *, complete: bool) -> None:
         """Stage 1.5. `complete`: the file cache holds the whole source, so PostgreSQL drops the rest."""
         entries = self.files.entries()
         self.progress.enter("writing_to_postgresql", total=len(entries))
         log.info("STAGE 1.5: writing %s articles to PostgreSQL", f"{len(entries):,}")
-        self._report(force=True)
+        self._at_boundary(force=True)
         for counts in load(self.files, self.engine, self.universe, self.workers):
             self.progress.articles_processed += counts.processed
             self.progress.articles_created += counts.created
             self.progress.articles_updated += counts.updated
             self.progress.articles_unchanged += counts.unchanged
-            self._report()
+            self._at_boundary()
         if complete:
             self.store.delete_missing({entry.page_id for entry in entries})
         self.store.refresh_derived()
@@ -207,6 +223,13 @@ class Prefetch:
         finally:
             self.progress.end("failed", message)
             self._on_progress(self.progress)
+
+    def _at_boundary(self, *, force: bool = False) -> None:
+        """Report progress where a batch or a stage ends, then end the run there if the service is
+        stopping: a stop waits for the batches under way, never for the rest of the run."""
+        self._report(force=force)
+        if self.stop.is_set():
+            raise Stopped(STOPPED)
 
     def _report(self, *, force: bool = False, checkpoint: dict | None = None) -> None:
         self._on_progress(self.progress)

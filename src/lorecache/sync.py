@@ -210,7 +210,7 @@ class WikiSync:
 
     def _checkpoint(self) -> None:
         self.job.checkpoint["failed"] = sorted(self.failed)
-        self.job._report(force=True)
+        self.job._at_boundary(force=True)
 
     def _finish(self, *, complete: bool) -> None:
         """Importance and aliases from the whole file cache, then PostgreSQL in line with it."""
