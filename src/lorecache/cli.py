@@ -23,7 +23,7 @@ from lorecache.progress import Progress as RunProgress
 from lorecache.sources import SourceError
 from lorecache.sources.dump import DumpSource
 from lorecache.sources.mediawiki import MediaWikiSource
-from lorecache.store import database
+from lorecache.store import database, runs
 from lorecache.store.files import FileCache
 from lorecache.store.postgres import PostgresStore
 from lorecache.universes import load
@@ -67,6 +67,7 @@ def serve(
     """Serve the API at once and prefetch the source in the background."""
     import uvicorn
 
+    from lorecache.api import server
     from lorecache.api.app import create_app
 
     settings = get_settings()
@@ -74,7 +75,7 @@ def serve(
         settings = settings.model_copy(update={"source": source})
     console.print(f"Lorecache on http://{host}:{port} (docs at /docs); prefetch runs in the background")
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=access_log)
+        server.run(create_app(settings), host=host, port=port, access_log=access_log)
         return
     _export_for_workers(settings)
     factory = "lorecache.api.app:create_app"
@@ -116,8 +117,13 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
 
 @db_app.command("downgrade")
-def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "base") -> None:
-    """Revert migrations down to REVISION."""
+def db_downgrade(
+    revision: Annotated[
+        str, typer.Argument(help="Target revision: one step back by default; `base` drops every table.")
+    ] = "-1",
+) -> None:
+    """Revert migrations down to REVISION: the last one alone unless told, since dropping every table
+    (and the cache they hold) should take saying `base`."""
     database.downgrade(_url(get_settings()), revision)
 
 
@@ -237,12 +243,18 @@ def ingest_wiki(
 
 @images_app.command("fetch")
 def images_fetch() -> None:
-    """Fetch the images the articles in PostgreSQL name (stage 2 alone); changed ones only on a re-run."""
+    """Fetch the images the articles in PostgreSQL name (stage 2 alone); changed ones only on a re-run.
+
+    Without LORECACHE_SOURCE they are located through the source the articles came from: a scraped wiki
+    knows its own files, wherever it keeps them, and may be the only host there is to reach.
+    """
     settings = get_settings()
     universe = load(settings.universe)
     disk = ImageDisk(settings.universe_dir / "images")
     with _prefetch(settings) as job:
-        stage = image_stage(job.writer.engine, universe, disk, settings.contact, settings.source)
+        engine, root = job.writer.engine, str(job.writer.files.root)
+        source = settings.source or runs.ingested_from(engine, settings.universe, root)
+        stage = image_stage(engine, universe, disk, settings.contact, source)
         progress = job.fetch_images(stage)
     console.print(
         f"images: {progress.images_fetched:,} fetched, {progress.images_failed:,} failed, "

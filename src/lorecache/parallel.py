@@ -34,11 +34,13 @@ def ordered_batches(
     """Apply `work` to consecutive batches of `items` in worker processes; yield results in order.
 
     When `items` fails mid-stream, the batch read so far and every batch in flight are still finished
-    and yielded before the error propagates: nothing read before a fault is lost. `work` must be
-    picklable (a module-level function or a functools.partial of one).
+    and yielded before the error propagates: nothing read before a fault is lost. A caller that stops
+    early (a service stopping) waits only for the batches already running; the queued ones are dropped.
+    `work` must be picklable (a module-level function or a functools.partial of one).
     """
     context = multiprocessing.get_context("spawn")  # fork is unsafe from the API's threaded process
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_die_with_parent) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_follow_parent)
+    try:
         pending: deque[Future[Result]] = deque()
         batch: list[Item] = []
 
@@ -63,12 +65,16 @@ def ordered_batches(
         submit()
         while pending:
             yield pending.popleft().result()
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
-def _die_with_parent() -> None:
-    """A worker ends when the process that started it dies, even killed outright: else it waits on
-    its task queue forever, holding its memory (Linux's parent-death signal; elsewhere it outlives
-    it)."""
+def _follow_parent() -> None:
+    """A worker stops when its parent says so, not on a terminal's Ctrl-C (sent to every process of
+    the group), which would break its batch mid-way under a parent stopping cleanly. It ends when the
+    process that started it dies, even killed outright: else it waits on its task queue forever,
+    holding its memory (Linux's parent-death signal; elsewhere it outlives it)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if not sys.platform.startswith("linux"):
         return
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

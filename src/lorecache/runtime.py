@@ -53,6 +53,7 @@ class Runtime:
         self._url: str | None = None
         self._thread: threading.Thread | None = None
         self._starting = threading.Lock()
+        self._stopping = threading.Event()
 
     def start(self, *, prefetch: bool = True) -> None:
         """Bring up PostgreSQL, migrate, then prefetch, all off the request path."""
@@ -83,6 +84,10 @@ class Runtime:
             self._thread.join(timeout)
 
     def stop(self) -> None:
+        """End the prefetch at its next batch boundary and wait for it, then close the connections: a
+        run cut off mid-batch would redo that batch, and stay `running` in its log until the next start."""
+        self._stopping.set()
+        self.wait()
         if self.version is not None:
             self.version.stop()
         if self.engine is not None:
@@ -126,7 +131,7 @@ class Runtime:
         self.store.version = self.version
         self._url = url
         self._ensure_derived()
-        if prefetch and not self._keeps_another_source():
+        if prefetch and not self._stopping.is_set() and not self._keeps_another_source():
             self._prefetch(url, source)
         self.files.entries()  # builds the fallback's name index now, not during an outage
 
@@ -168,7 +173,7 @@ class Runtime:
             log.error("cannot prefetch %s: %s", spec, error)
             self.progress.end("failed", str(error))
             return
-        with ingest.session(self.settings, url, images_of=spec) as job:
+        with ingest.session(self.settings, url, images_of=spec, stop=self._stopping) as job:
             self.progress = job.progress
             job.run(source, force=force)
             log.info("prefetch %s: %s", job.progress.stage, job.progress.error or "ok")

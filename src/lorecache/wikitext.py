@@ -48,6 +48,15 @@ _LEFTOVER = re.compile(
 )
 _BREAK_TAGS = frozenset({"br", "li", "dt", "dd"})
 _HIDDEN_TAGS = frozenset({"ref", "references", "gallery", "includeonly"})
+# Stands where something that shows nothing was written (a template, a ref, a file), so that brackets it
+# leaves empty can go; page text never holds one, as NULs are dropped before tokenizing.
+_OMITTED = "\x00"
+_GAP = rf"[\s,;:{_OMITTED}]*"
+_EMPTIED_BRACKETS = re.compile(rf"\s*(?:\({_GAP}{_OMITTED}{_GAP}\)|\[{_GAP}{_OMITTED}{_GAP}\])")
+_SPACE_INSIDE_BRACKETS = re.compile(r"(?<=[(\[]) | (?=[)\]])")
+# A named value is trimmed and set where a line starts, so MediaWiki takes list markers at its start as a
+# list item, as on every later line; the tokenizer saw them mid-line and left them as text.
+_LIST_MARKERS = re.compile(r"\s*[*#:;]+")
 
 
 def normalize_title(text: str) -> str:
@@ -95,6 +104,9 @@ class _Writer:
         if self._items[-1]:
             self._items.append([])
 
+    def omit(self) -> None:
+        self._items[-1].append(_OMITTED)
+
     def items(self) -> list[str]:
         cleaned = (_clean("".join(parts)) for parts in self._items)
         return [item for item in cleaned if item]
@@ -116,6 +128,7 @@ class _Link:
         if target.startswith(":"):
             target = target[1:]
         elif _is_hidden_link(target):
+            out.omit()
             return
         if self.text is None:
             out.add(target)
@@ -154,6 +167,7 @@ class _Template:
 
     def render(self, out: _Writer) -> None:
         """Nothing: a template's output lives on another page, and guessing it would mislead."""
+        out.omit()
 
     def positional(self) -> list[str]:
         return [_strings(param.value).strip() for param in self.params if param.name is None]
@@ -170,7 +184,9 @@ class _Tag:
     def render(self, out: _Writer) -> None:
         if self.name in _BREAK_TAGS:
             out.cut()
-        if self.name not in _HIDDEN_TAGS:
+        if self.name in _HIDDEN_TAGS:
+            out.omit()
+        else:
             _render(self.body, out)
 
 
@@ -340,9 +356,11 @@ def _links_in(nodes: list[_Node], out: list[_Link]) -> list[_Link]:
 
 
 def _clean(text: str) -> str:
-    """Drop bold/italic quotes and any markup the tokenizer left as text, then collapse whitespace."""
+    """Drop bold/italic quotes, brackets that held only what shows nothing (`Tatooine ({{IPA|…}}) was`
+    reads `Tatooine was`) and any markup the tokenizer left as text, then collapse whitespace."""
     text = text.replace("'''", "").replace("''", "")
-    return " ".join(_LEFTOVER.sub(" ", text).split())
+    text = _EMPTIED_BRACKETS.sub("", text).replace(_OMITTED, "")
+    return _SPACE_INSIDE_BRACKETS.sub("", " ".join(_LEFTOVER.sub(" ", text).split()))
 
 
 # --- links and namespaces --------------------------------------------------------------------------------
@@ -469,8 +487,17 @@ def _read_infobox(template: _Template, namespaces: frozenset[str]) -> _Infobox:
 
 def _items(value: list[_Node]) -> list[str]:
     out = _Writer()
-    _render(value, out)
+    _render(_without_leading_bullet(value), out)
     return out.items()
+
+
+def _without_leading_bullet(value: list[_Node]) -> list[_Node]:
+    """`|terrain=*[[Desert]]` is a list whose first item is Desert, as the lines after it are items."""
+    if value and type(value[0]) is str:
+        bullet = _LIST_MARKERS.match(value[0])
+        if bullet:
+            return [value[0][bullet.end() :], *value[1:]]
+    return value
 
 
 def _image_name(value: list[_Node]) -> str | None:

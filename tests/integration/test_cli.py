@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
 from lorecache.cli import app
@@ -74,3 +74,21 @@ def test_db_current_downgrade_upgrade(environment: Path) -> None:
     assert runner.invoke(app, ["db", "current"]).output.strip() == "(empty)"
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     assert runner.invoke(app, ["db", "current"]).output.strip() == "d2e6b9a4c8f1"
+
+
+def test_db_downgrade_without_a_revision_reverts_the_last_migration_only(environment: Path, engine) -> None:
+    at_head = set(inspect(engine).get_table_names())
+
+    downgraded = runner.invoke(app, ["db", "downgrade"])
+
+    assert downgraded.exit_code == 0, downgraded.output
+    assert runner.invoke(app, ["db", "current"]).output.strip() == "b8e4d1c9f2a6"
+    assert set(inspect(engine).get_table_names()) == at_head
+    indexes = {index["name"] for index in inspect(engine).get_indexes("search_vocabulary")}
+    assert "ix_search_vocabulary_prefix" not in indexes
+
+    assert runner.invoke(app, ["db", "downgrade"]).exit_code == 0
+    assert runner.invoke(app, ["db", "current"]).output.strip() == "f3a9c1d7b2e8"
+    added_by_that_one = {"article_answers", "category_ranks", "data_versions"}
+    assert set(inspect(engine).get_table_names()) == at_head - added_by_that_one
+    assert "fields" not in {column["name"] for column in inspect(engine).get_columns("category_cache")}

@@ -14,7 +14,7 @@ import psycopg
 from lorecache.store.files import FileCache
 from lorecache.store.runs import INTERRUPTED
 from tests.conftest import SAMPLE
-from tests.support.processes import free_port, start_cli, wait_for
+from tests.support.processes import alive, free_port, start_cli, wait_for
 
 
 def _serve(environment: dict[str, str], log_path: Path) -> tuple[subprocess.Popen, str]:
@@ -34,13 +34,6 @@ def _dead_pid() -> int:
     return process.pid
 
 
-def _alive(process: psutil.Process) -> bool:
-    try:
-        return process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
 def test_api_killed_mid_prefetch_resumes_and_leaves_no_temporaries(database_url: str, tmp_path: Path) -> None:
     data = tmp_path / "data"
     environment = {
@@ -58,7 +51,7 @@ def test_api_killed_mid_prefetch_resumes_and_leaves_no_temporaries(database_url:
     finally:
         first.kill()
         first.wait(timeout=30)
-    wait_for(lambda: not any(_alive(worker) for worker in workers), 30)
+    wait_for(lambda: not any(alive(worker) for worker in workers), 30)
     left_by_a_killed_writer = data / "star_wars" / "articles" / "00" / f".256.json.{_dead_pid()}.1.tmp"
     left_by_a_killed_writer.parent.mkdir(parents=True, exist_ok=True)
     left_by_a_killed_writer.write_bytes(b'{"page_id": 256, "tit')

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.processes import free_port, postmaster_pid, start_cli, wait_for
+from tests.support.processes import free_port, postgres_processes, start_cli, wait_for
 
 pytestmark = pytest.mark.embedded
 
@@ -40,15 +40,4 @@ def test_serve_on_the_embedded_postgres_with_the_bundled_sample(tmp_path: Path) 
         server.wait(timeout=30)
         log.close()
     assert server.returncode == 0, (tmp_path / "serve.log").read_text()
-    assert not _postgres_running(tmp_path / "data" / "postgres"), "embedded PostgreSQL outlived the service"
-
-
-def _postgres_running(pgdata: Path) -> bool:
-    pid_file = pgdata / "postmaster.pid"
-    if not pid_file.exists():
-        return False
-    try:
-        os.kill(postmaster_pid(pgdata), 0)
-    except ProcessLookupError:
-        return False
-    return True
+    assert not postgres_processes(tmp_path / "data" / "postgres"), "embedded PostgreSQL outlived the service"

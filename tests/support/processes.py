@@ -3,6 +3,7 @@ for it to answer, and kills by process id."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -26,15 +27,22 @@ def free_port() -> int:
 
 
 def start_cli(
-    args: list[str], environment: dict[str, str], log: IO[str], cwd: Path | None = None
+    args: list[str],
+    environment: dict[str, str],
+    log: IO[str],
+    cwd: Path | None = None,
+    *,
+    own_group: bool = False,
 ) -> subprocess.Popen:
-    """`lorecache ARGS` in a process of its own, output to `log`."""
+    """`lorecache ARGS` in a process of its own, output to `log`; with `own_group`, in a process group of
+    its own too, to be signalled as a terminal's Ctrl-C signals a command and everything it started."""
     return subprocess.Popen(
         [sys.executable, "-m", "lorecache.cli", *args],
         env=environment,
         cwd=cwd,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=own_group,
     )
 
 
@@ -73,3 +81,23 @@ def kill_hard(pid: int, seconds: float = 30) -> None:
 
 def postmaster_pid(pgdata: Path) -> int:
     return int((pgdata / "postmaster.pid").read_text().split()[0])
+
+
+def alive(process: psutil.Process) -> bool:
+    """Running, not a zombie left for its parent to reap."""
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def postgres_processes(pgdata: Path) -> list[psutil.Process]:
+    """The living PostgreSQL processes of `pgdata`: a postmaster whose command line names it, and the
+    server processes under it (whose command lines do not)."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        if str(pgdata.resolve()) in (process.info["cmdline"] or []) and alive(process):
+            found.append(process)
+            with contextlib.suppress(psutil.NoSuchProcess):
+                found.extend(child for child in process.children(recursive=True) if alive(child))
+    return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from datetime import UTC, datetime
 
 import pytest
@@ -212,6 +213,38 @@ def test_only_main_namespace_links_count() -> None:
     assert article(text).links == ["Star Wars: Episode I The Phantom Menace", "Tatooine"]
 
 
+@pytest.mark.parametrize(
+    ("value", "items"),
+    [
+        ("*[[Desert]]\n*[[Mountains]]", ["Desert", "Mountains"]),
+        ("* [[Desert]]", "Desert"),
+        (" #Arid\n#Rocky", ["Arid", "Rocky"]),
+        (":Indented", "Indented"),
+        ("*", None),
+        ("5*3 meters", "5*3 meters"),
+    ],
+)
+def test_a_list_starting_on_the_equals_line_loses_its_first_bullet(
+    value: str, items: str | list[str] | None
+) -> None:
+    assert article(f"{{{{Planet\n|terrain={value}\n}}}}").infobox.get("terrain") == items
+
+
+@pytest.mark.parametrize(
+    ("lead", "summary"),
+    [
+        ("'''Tatooine''' ({{IPA|tæt-oo-een}}) was a planet.", "Tatooine was a planet."),
+        ("'''Tatooine''' ({{IPA|x}}; {{Audio|y.ogg}}), also Tatoo I, was", "Tatooine, also Tatoo I, was"),
+        ("Tatooine [{{C|unsure}}] was<ref>{{Cite}}</ref> ([[File:T.png]]) arid.", "Tatooine was arid."),
+        ("Tatooine (pronounced {{IPA|x}}) was", "Tatooine (pronounced) was"),
+        ("Tatooine ({{C|c.}} 5 suns) was", "Tatooine (5 suns) was"),
+        ("An empty pair () stays as written.", "An empty pair () stays as written."),
+    ],
+)
+def test_brackets_left_empty_by_templates_go_from_the_lead(lead: str, summary: str) -> None:
+    assert article(f"{{{{Planet|name=X}}}}\n{lead}").summary == summary
+
+
 def test_lead_is_between_infobox_and_first_heading() -> None:
     text = "{{Top}}\nBefore.\n{{Planet|name=X}}\nAfter, with [http://example.com a site].\n==Bio==\nLater."
     assert article(text).summary == "After, with a site."
@@ -300,3 +333,57 @@ def test_any_wikitext_soup_parses(text: str) -> None:
 def test_any_infobox_content_parses(body: str) -> None:
     text = f"{{{{Top}}}}\n{{{{Planet\n|image={body}\n|region={body}\n}}}}\n{body}"
     check_article(parse_page(page(text), UNIVERSE))
+
+
+WORD = st.text(alphabet=string.ascii_letters + string.digits + "éøü-", min_size=1, max_size=8)
+PHRASE = st.lists(WORD, min_size=1, max_size=4).map(" ".join)
+TEMPLATE_TEXT = st.text(alphabet=string.ascii_letters + " .,;:'/=æ…-", max_size=12)
+TEMPLATE = st.builds(
+    lambda name, params: "{{" + "|".join([name, *params]) + "}}",
+    WORD,
+    st.lists(TEMPLATE_TEXT, max_size=3),
+)
+BRACKETS = st.sampled_from(["()", "[]"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    items=st.lists(PHRASE, min_size=1, max_size=6),
+    marker=st.sampled_from(["*", "#", ":", "**", "* ", "# "]),
+    linked=st.booleans(),
+    first_on_the_equals_line=st.booleans(),
+)
+def test_every_line_of_a_list_value_is_one_clean_item(
+    items: list[str], marker: str, linked: bool, first_on_the_equals_line: bool
+) -> None:
+    lines = "\n".join(marker + (f"[[{item}]]" if linked else item) for item in items)
+    value = lines if first_on_the_equals_line else "\n" + lines
+    terrain = article(f"{{{{Planet\n|name=X\n|terrain={value}\n|climate=Arid\n}}}}").infobox["terrain"]
+    assert terrain == (items[0] if len(items) == 1 else items)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    title=PHRASE,
+    rest=PHRASE,
+    templates=st.lists(TEMPLATE, min_size=1, max_size=3),
+    separator=st.sampled_from(["", " ", ", ", "; "]),
+    brackets=BRACKETS,
+)
+def test_brackets_holding_only_lead_templates_leave_no_trace(
+    title: str, rest: str, templates: list[str], separator: str, brackets: str
+) -> None:
+    opening, closing = brackets
+    lead = f"'''{title}''' {opening}{separator.join(templates)}{closing} {rest}."
+    assert article(f"{{{{Planet|name=X}}}}\n{lead}").summary == f"{title} {rest}."
+
+
+@settings(max_examples=200, deadline=None)
+@given(title=PHRASE, inside=PHRASE, rest=PHRASE, template=TEMPLATE, before=st.booleans(), brackets=BRACKETS)
+def test_lead_brackets_keep_their_text_without_the_templates(
+    title: str, inside: str, rest: str, template: str, before: bool, brackets: str
+) -> None:
+    opening, closing = brackets
+    held = f"{template} {inside}" if before else f"{inside} {template}"
+    lead = f"'''{title}''' {opening}{held}{closing} {rest}."
+    assert article(f"{{{{Planet|name=X}}}}\n{lead}").summary == f"{title} {opening}{inside}{closing} {rest}."

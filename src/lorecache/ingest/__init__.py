@@ -9,6 +9,7 @@ a live wiki (`wiki`: resumable full passes, then only what changed), the file ca
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -48,8 +49,9 @@ class Ingest:
         workers: int = 0,
         on_progress: Callable[[Progress], None] | None = None,
         images: ImageStage | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
-        self.state = Run(engine, universe, on_progress)
+        self.state = Run(engine, universe, on_progress, stop)
         self.writer = CacheWriter(engine, files, universe, workers)
         self.images = images
 
@@ -120,10 +122,11 @@ def session(
     *,
     on_progress: Callable[[Progress], None] | None = None,
     images_of: str | None = None,
+    stop: threading.Event | None = None,
 ) -> Iterator[Ingest]:
     """An Ingest of `settings`' universe on an engine of its own, closed after: how the service's
     prefetch and the CLI both run one. Given the source it reads (`images_of`), stage 2 follows
-    when the settings want images of it."""
+    when the settings want images of it; setting `stop` ends the run at its next batch boundary."""
     engine = database.make_engine(url, pool_size=2)
     try:
         images = None
@@ -132,7 +135,13 @@ def session(
             images = image_stage(engine, load(settings.universe), disk, settings.contact, images_of)
         files = FileCache(settings.universe_dir)
         yield Ingest(
-            engine, files, settings.universe, workers=settings.workers, on_progress=on_progress, images=images
+            engine,
+            files,
+            settings.universe,
+            workers=settings.workers,
+            on_progress=on_progress,
+            images=images,
+            stop=stop,
         )
     finally:
         engine.dispose()

@@ -7,7 +7,7 @@ import logging
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from lorecache.ingest.run import Run
+from lorecache.ingest.run import Run, Stopped
 from lorecache.ingest.stages import categorizing, writing_to_postgresql
 from lorecache.ingest.writer import CacheWriter
 from lorecache.sources import Source
@@ -48,5 +48,7 @@ def files_only(run: Run, writer: CacheWriter, source: Source, error: Exception) 
         if not (writer.files.exists() and len(writer.files.entries())):
             categorizing(run, writer, source)
             writer.sweep()  # its spills: no load follows
+    except Stopped:
+        log.info("the service stopped while the file cache was being filled")
     finally:
         run.fail(message)

@@ -6,6 +6,7 @@ the progress bars and to the next run (which resumes from the checkpoint).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,14 +19,24 @@ from lorecache.store import runs
 log = logging.getLogger(__name__)
 
 REPORT_INTERVAL_SECONDS = 1.0
+STOPPED = "the service stopped; the run ended after its last finished batch"
+
+
+class Stopped(Exception):
+    """The service is stopping: the run ends at the batch boundary it reached, with what it filed kept."""
 
 
 class Run:
     def __init__(
-        self, engine: Engine, universe: str, on_progress: Callable[[Progress], None] | None = None
+        self,
+        engine: Engine,
+        universe: str,
+        on_progress: Callable[[Progress], None] | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.engine = engine
         self.universe = universe
+        self.stop = stop or threading.Event()
         self.progress = Progress()
         self.checkpoint: dict[str, Any] = {}
         self.id: int | None = None
@@ -64,7 +75,14 @@ class Run:
 
     def enter(self, stage: str, total: int = 0) -> None:
         self.progress.enter(stage, total=total)
-        self.report(force=True)
+        self.boundary(force=True)
+
+    def boundary(self, *, force: bool = False) -> None:
+        """Where a batch or a stage ends: report, then end the run there if the service is stopping;
+        a stop waits for the batches under way, never for the rest of the run."""
+        self.report(force=force)
+        if self.stop.is_set():
+            raise Stopped(STOPPED)
 
     def count_failure(self, title: str | None, reason: str) -> None:
         self.progress.articles_failed += 1
@@ -95,15 +113,25 @@ class Run:
         assert self._log is not None
         try:
             work()
+        except Stopped:
+            self._end_unfinished("stopped", STOPPED)
+            return
         except Exception as error:
             message = f"{type(error).__name__}: {error}"
             log.error("prefetch failed: %s", message)
-            self.report(force=True)
-            self._log.fail(message, self.progress.errors)
-            self.fail(message)
+            self._end_unfinished("failed", message)
             return
         self.report(force=True)
         self._log.finish(self.progress.errors)
         self.progress.end("completed")
         log.info("prefetch complete: %s", self.progress.stage_seconds)
+        self._on_progress(self.progress)
+
+    def _end_unfinished(self, stage: str, message: str) -> None:
+        """Report how far the run got and close its log row as not completed: the next run picks it
+        up."""
+        assert self._log is not None
+        self.report(force=True)
+        self._log.fail(message, self.progress.errors)
+        self.progress.end(stage, message)
         self._on_progress(self.progress)

@@ -57,7 +57,7 @@ def count_batch(run: Run, result: BatchResult) -> None:
     progress.redirects += len(result.redirects)
     for title, reason in result.failures:
         run.count_failure(title, reason)
-    run.report()
+    run.boundary()
 
 
 def writing_to_postgresql(
@@ -72,13 +72,13 @@ def writing_to_postgresql(
         progress.articles_created += counts.created
         progress.articles_updated += counts.updated
         progress.articles_unchanged += counts.unchanged
-        run.report()
+        run.boundary()
     writer.finish(complete=complete)
 
 
 def prefetching_images(run: Run, writer: CacheWriter, images: ImageStage) -> None:
     """Stage 2; the counts the API keeps change with it."""
-    images.run(run.progress, run.report)
+    images.run(run.progress, run.boundary)
     writer.changed_outside_articles()
 
 

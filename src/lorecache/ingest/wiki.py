@@ -205,7 +205,7 @@ class WikiSync:
 
     def _checkpoint(self) -> None:
         self.state.checkpoint["failed"] = sorted(self.failed)
-        self.state.report(force=True)
+        self.state.boundary(force=True)
 
     def _finish(self, *, complete: bool) -> None:
         """Importance and aliases from the whole file cache, then PostgreSQL in line with it."""

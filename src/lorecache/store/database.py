@@ -91,7 +91,7 @@ def upgrade_apart(url: str) -> None:
         raise RuntimeError(f"the schema could not be upgraded: {done.stderr.strip().splitlines()[-1:]}")
 
 
-def downgrade(url: str, revision: str = "base") -> None:
+def downgrade(url: str, revision: str) -> None:
     from alembic import command
 
     command.downgrade(alembic_config(url), revision)

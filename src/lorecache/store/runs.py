@@ -119,6 +119,22 @@ def latest(engine: Engine, universe: str, status: str | None = None) -> dict[str
     return dict(row) if row else None
 
 
+def ingested_from(engine: Engine, universe: str, cache: str) -> str | None:
+    """The source of the last completed run that read one: where the cached articles came from.
+
+    A run over the file cache alone (`migrate-cache`, `images fetch`) names the cache as its source and is
+    passed over, so that a second `images fetch` after a wiki scrape still asks that wiki.
+    """
+    with engine.connect() as connection:
+        return connection.execute(
+            text(
+                "SELECT source FROM scraping_logs WHERE universe = :u AND status = 'completed' "
+                "AND source <> :cache ORDER BY started_at DESC, id DESC LIMIT 1"
+            ),
+            {"u": universe, "cache": cache},
+        ).scalar_one_or_none()
+
+
 def earlier(engine: Engine, universe: str, source: str, before_id: int) -> list[dict[str, Any]]:
     """The runs of one source before run `before_id`, newest first: where a sync resumes or continues."""
     with engine.connect() as connection:

@@ -1,9 +1,11 @@
 """Stage 2 against a real MediaWiki: the sample's infobox images, uploaded with `importImages.php` and
 served by the wiki's `img_auth.php`, are located by `prop=imageinfo`, fetched, verified, and served back
-by the API byte for byte."""
+by the API byte for byte; `lorecache images fetch` after `lorecache ingest wiki` asks that same wiki."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import shutil
 import uuid
@@ -25,9 +27,10 @@ from lorecache.sources.dump import DumpSource
 from lorecache.store.files import FileCache
 from lorecache.universes import load
 from tests.conftest import SAMPLE
-from tests.integration.wiki.conftest import CONTACT, UNIVERSE
+from tests.integration.wiki.conftest import BOTH_CONTINUITIES, CONTACT, UNIVERSE
 from tests.integration.wiki.server import ADMIN, LocalWiki
 from tests.support.image_server import picture
+from tests.support.processes import run_cli
 
 UPLOADS = 250
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF"}
@@ -102,3 +105,34 @@ def test_the_wikis_images_are_fetched_and_served_back_byte_identical(
         assert client.get("/api/v1/wiki/cache/stats").json()["images"]["fetched"] == len(images)
         tatooine = client.get("/api/v1/wiki/articles/Tatooine").json()
         assert tatooine["image_url"] == image_url(tatooine["image"])
+
+
+def test_images_fetch_after_a_wiki_scrape_asks_that_wiki_without_lorecache_source(
+    engine, database_url: str, tmp_path: Path, uploaded
+) -> None:
+    wiki, images = uploaded
+    environment = {name: value for name, value in os.environ.items() if name != "LORECACHE_SOURCE"}
+    environment |= {
+        "DATABASE_URL": database_url,
+        "LORECACHE_DATA_DIR": str(tmp_path),
+        "LORECACHE_CONTACT": CONTACT,
+        "LORECACHE_WORKERS": "2",
+    }
+    categories = [option for category in BOTH_CONTINUITIES for option in ("--category", category)]
+    scraped = run_cli(["ingest", "wiki", wiki.api_url, "--rate", "0", *categories], environment, timeout=300)
+    assert scraped.returncode == 0, scraped.stderr
+
+    wiki_root = wiki.api_url.removesuffix("api.php")
+    for run in ("first", "again, after a run over the cache alone"):
+        fetched = run_cli(["images", "fetch"], environment, timeout=300)
+        assert fetched.returncode == 0, fetched.stderr
+        assert f"images: {len(images):,} fetched" in fetched.stderr, run
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT file_name, source_url, status, sha256 FROM image_cache")
+            ).all()
+        assert {name: sha256 for name, _, status, sha256 in rows if status == "fetched"} == {
+            name: hashlib.sha256(payload).hexdigest() for name, payload in images.items()
+        }, run
+        asked_elsewhere = [url for _, url, _, _ in rows if not url.startswith((wiki_root, "invalid-name:"))]
+        assert asked_elsewhere == [], run

@@ -1,7 +1,9 @@
 """`lorecache ingest wiki` terminated mid-scrape and started again ends where an uninterrupted scrape
-ends, without fetching again the batches it had finished."""
+ends, without fetching again the batches it had finished; `lorecache serve` stopped mid-sync files and
+checkpoints the batch under way before it exits."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -9,8 +11,10 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from lorecache.ingest.run import STOPPED
 from lorecache.store.files import FileCache
 from tests.integration.wiki.conftest import BOTH_CONTINUITIES, CONTACT, UNIVERSE, file_hashes, postgres_hashes
+from tests.support.processes import free_port, start_cli, wait_for
 
 
 def _ingest(proxy_url: str, database_url: str, data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -59,3 +63,39 @@ def test_a_killed_scrape_resumes_and_ends_like_an_uninterrupted_one(
     assert min(proxy.fetched_page_ids()) > finished
     assert postgres_hashes(engine) == dump_hashes
     assert file_hashes(FileCache(tmp_path / UNIVERSE)) == dump_hashes
+
+
+def test_serve_stopped_mid_sync_files_and_checkpoints_the_batch_under_way(
+    engine, database_url, proxy, tmp_path
+) -> None:
+    proxy.delay_seconds = 0.3
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "LORECACHE_DATA_DIR": str(tmp_path),
+        "LORECACHE_SOURCE": proxy.api_url,
+        "LORECACHE_CONTACT": CONTACT,
+    }
+    with (tmp_path / "serve.log").open("w") as log:
+        server = start_cli(["serve", "--port", str(free_port())], environment, log, cwd=tmp_path)
+    try:
+        wait_for(lambda: _done_through(engine), 120)
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=30)
+
+    assert server.returncode == 0, (tmp_path / "serve.log").read_text()[-2000:]
+    done = _done_through(engine)
+    assert done == max(proxy.fetched_page_ids())
+    with engine.connect() as connection:
+        run = connection.execute(
+            text("SELECT status, error_message FROM scraping_logs ORDER BY id DESC LIMIT 1")
+        ).one()
+        in_postgres = set(connection.execute(text("SELECT page_id FROM wiki_articles")).scalars())
+    assert tuple(run) == ("failed", STOPPED)
+    in_files = {entry.page_id for entry in FileCache(tmp_path / UNIVERSE).entries()}
+    assert in_files == in_postgres
+    assert in_files and max(in_files) <= done
