@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -98,85 +99,112 @@ DATA_CHANNEL = "lorecache_data"
 # The names a crowded prefix begins, as a range of `article_names`' pattern index.
 _UNDER_CROWDED = f"name ~>=~ crowded.prefix AND name ~<~ (crowded.prefix || chr({pg.LAST_CODE_POINT}))"
 
-# What `refresh_derived` rebuilds from `wiki_articles`, each from the one before. `search_names` holds an
-# article's names joined by `|`, each name's words joined by one space; the vocabulary keeps each word's
-# delete neighbourhood as `spelling.deletes` makes it. A prefix is crowded when more than `:crowded`
-# names begin with it, which only a longer crowded prefix's own shorter prefixes can be: they are found
-# a letter at a time from the first.
-_DERIVED = (
-    "SET LOCAL work_mem = '64MB'",
-    "DELETE FROM category_cache WHERE universe = :u",
-    """
-    INSERT INTO category_cache (universe, category, article_count, canon_count, fields)
-    WITH counted AS (
-        SELECT category, count(*) AS articles, count(*) FILTER (WHERE is_canon) AS canon
-        FROM wiki_articles WHERE universe = :u GROUP BY category
-    ), named AS (
-        SELECT category, array_agg(DISTINCT field ORDER BY field) AS fields
-        FROM wiki_articles, jsonb_object_keys(infobox) AS field WHERE universe = :u GROUP BY category
-    )
-    SELECT :u, category, articles, canon, coalesce(fields, '{}') FROM counted LEFT JOIN named USING (category)
-    """,
-    "DELETE FROM category_ranks WHERE universe = :u",
-    """
-    INSERT INTO category_ranks (universe, category, continuity, rank, article_id)
-    SELECT universe, category, CASE WHEN is_canon THEN 'canon' ELSE 'legends' END,
-           row_number() OVER (PARTITION BY category, is_canon ORDER BY importance DESC, title COLLATE "C"), id
-    FROM wiki_articles WHERE universe = :u
-    UNION ALL
-    SELECT universe, category, 'all',
-           row_number() OVER (PARTITION BY category ORDER BY importance DESC, title COLLATE "C"), id
-    FROM wiki_articles WHERE universe = :u
-    """,
-    "DELETE FROM article_names WHERE universe = :u",
-    r"""
-    INSERT INTO article_names (universe, name, article_id, category, is_canon, importance, title)
-    SELECT universe, name, id, category, is_canon, importance, title
-    FROM wiki_articles, regexp_split_to_table(trim(BOTH '|' FROM search_names), '\|') AS name
-    WHERE universe = :u AND name <> ''
-    """,
-    "DELETE FROM article_words WHERE universe = :u",
-    """
-    INSERT INTO article_words (universe, word, article_id, category, is_canon, importance, title)
-    SELECT DISTINCT universe, word, article_id, category, is_canon, importance, title
-    FROM article_names, regexp_split_to_table(name, ' ') AS word
-    WHERE universe = :u
-    """,
-    "DELETE FROM search_vocabulary WHERE universe = :u",
-    """
-    INSERT INTO search_vocabulary (universe, word, uses, deletes)
-    SELECT universe, word, count(*),
-           word || ARRAY(
-               SELECT DISTINCT left(word, i - 1) || substr(word, i + 1)
-               FROM generate_series(1, length(word)) AS i
-           )
-    FROM article_words WHERE universe = :u
-    GROUP BY universe, word
-    """,
-    "DELETE FROM name_completions WHERE universe = :u",
-    f"""
-    INSERT INTO name_completions (universe, prefix, is_canon, article_id, title, importance, tier)
-    WITH RECURSIVE crowded(prefix) AS (
-        SELECT left(name, 1) FROM article_names WHERE universe = :u GROUP BY 1 HAVING count(*) > :crowded
-      UNION ALL
-        SELECT longer.prefix FROM crowded, LATERAL (
-            SELECT left(name, length(crowded.prefix) + 1) AS prefix FROM article_names
-            WHERE universe = :u AND length(name) > length(crowded.prefix)
+@dataclass(frozen=True)
+class Lane:
+    """Derived tables rebuilt in one transaction, each from the one before it, then made ready for
+    searches (`VACUUM (ANALYZE)`): `ready_first` before the rebuild, `ready_after` after it."""
+
+    statements: tuple[str, ...]
+    ready_after: str
+    ready_first: str | None = None
+
+
+# What `refresh_derived` rebuilds from `wiki_articles`, in two lanes that run at once (each table built by
+# one backend on one core: in one lane, the second core would idle). `search_names` holds an article's
+# names joined by `|`, each name's words joined by one space; the vocabulary keeps each word's delete
+# neighbourhood as `spelling.deletes` makes it. A prefix is crowded when more than `:crowded` names begin
+# with it, which only a longer crowded prefix's own shorter prefixes can be: they are found a letter at a
+# time from the first.
+_NAMES = Lane(
+    (
+        "SET LOCAL work_mem = '64MB'",
+        "DELETE FROM article_names WHERE universe = :u",
+        r"""
+        INSERT INTO article_names (universe, name, article_id, category, is_canon, importance, title)
+        SELECT universe, name, id, category, is_canon, importance, title
+        FROM wiki_articles, regexp_split_to_table(trim(BOTH '|' FROM search_names), '\|') AS name
+        WHERE universe = :u AND name <> ''
+        """,
+        "DELETE FROM name_completions WHERE universe = :u",
+        f"""
+        INSERT INTO name_completions (universe, prefix, is_canon, article_id, title, importance, tier)
+        WITH RECURSIVE crowded(prefix) AS (
+            SELECT left(name, 1) FROM article_names WHERE universe = :u GROUP BY 1 HAVING count(*) > :crowded
+          UNION ALL
+            SELECT longer.prefix FROM crowded, LATERAL (
+                SELECT left(name, length(crowded.prefix) + 1) AS prefix FROM article_names
+                WHERE universe = :u AND length(name) > length(crowded.prefix)
+                  AND {_UNDER_CROWDED}
+                GROUP BY 1 HAVING count(*) > :crowded
+            ) AS longer
+        )
+        SELECT :u, crowded.prefix, first.* FROM crowded, (VALUES (true), (false)) AS continuity (canon),
+        LATERAL (
+            SELECT is_canon, article_id, title, importance,
+                   min(CASE WHEN name = crowded.prefix THEN {EXACT} ELSE {PREFIX} END) AS tier
+            FROM article_names
+            WHERE universe = :u AND is_canon = continuity.canon
               AND {_UNDER_CROWDED}
-            GROUP BY 1 HAVING count(*) > :crowded
-        ) AS longer
-    )
-    SELECT :u, crowded.prefix, first.* FROM crowded, (VALUES (true), (false)) AS continuity (canon), LATERAL (
-        SELECT is_canon, article_id, title, importance,
-               min(CASE WHEN name = crowded.prefix THEN {EXACT} ELSE {PREFIX} END) AS tier
-        FROM article_names
-        WHERE universe = :u AND is_canon = continuity.canon
-          AND {_UNDER_CROWDED}
-        GROUP BY article_id, title, is_canon, importance
-        ORDER BY {order_by(False, closeness=None, whole=None)}, article_id LIMIT :kept
-    ) AS first
-    """,
+            GROUP BY article_id, title, is_canon, importance
+            ORDER BY {order_by(False, closeness=None, whole=None)}, article_id LIMIT :kept
+        ) AS first
+        """,
+        "DELETE FROM category_cache WHERE universe = :u",
+        """
+        INSERT INTO category_cache (universe, category, article_count, canon_count, fields)
+        WITH counted AS (
+            SELECT category, count(*) AS articles, count(*) FILTER (WHERE is_canon) AS canon
+            FROM wiki_articles WHERE universe = :u GROUP BY category
+        ), named AS (
+            SELECT category, array_agg(DISTINCT field ORDER BY field) AS fields
+            FROM wiki_articles, jsonb_object_keys(infobox) AS field WHERE universe = :u GROUP BY category
+        )
+        SELECT :u, category, articles, canon, coalesce(fields, '{}')
+        FROM counted LEFT JOIN named USING (category)
+        """,
+    ),
+    ready_first="wiki_articles",
+    ready_after="article_names, name_completions, category_cache",
 )
+_WORDS = Lane(
+    (
+        "SET LOCAL work_mem = '64MB'",
+        "DELETE FROM article_words WHERE universe = :u",
+        r"""
+        INSERT INTO article_words (universe, word, article_id, category, is_canon, importance, title)
+        SELECT DISTINCT universe, word, id, category, is_canon, importance, title
+        FROM wiki_articles, regexp_split_to_table(trim(BOTH '|' FROM search_names), '\|') AS name,
+             regexp_split_to_table(name, ' ') AS word
+        WHERE universe = :u AND name <> ''
+        """,
+        "DELETE FROM search_vocabulary WHERE universe = :u",
+        """
+        INSERT INTO search_vocabulary (universe, word, uses, deletes)
+        SELECT universe, word, count(*),
+               word || ARRAY(
+                   SELECT DISTINCT left(word, i - 1) || substr(word, i + 1)
+                   FROM generate_series(1, length(word)) AS i
+               )
+        FROM article_words WHERE universe = :u
+        GROUP BY universe, word
+        """,
+        "DELETE FROM category_ranks WHERE universe = :u",
+        """
+        INSERT INTO category_ranks (universe, category, continuity, rank, article_id)
+        SELECT universe, category, CASE WHEN is_canon THEN 'canon' ELSE 'legends' END,
+               row_number() OVER (
+                   PARTITION BY category, is_canon ORDER BY importance DESC, title COLLATE "C"
+               ), id
+        FROM wiki_articles WHERE universe = :u
+        UNION ALL
+        SELECT universe, category, 'all',
+               row_number() OVER (PARTITION BY category ORDER BY importance DESC, title COLLATE "C"), id
+        FROM wiki_articles WHERE universe = :u
+        """,
+    ),
+    ready_after="article_words, search_vocabulary, category_ranks",
+)
+_DERIVED = (_NAMES, _WORDS)
 
 # The data version's bump and its announcement, delivered when the transaction holding them commits.
 _BUMP = (
@@ -280,19 +308,23 @@ class PostgresStore:
         return len(gone)
 
     def refresh_derived(self) -> None:
-        """After a bulk write: the table made ready for searches, then what is derived from all the
-        articles — counts per category, every name and word, the search vocabulary, the completions of
-        crowded prefixes — rebuilt in one transaction (readers see the old or the new) and made ready
-        in turn."""
-        self._vacuum("wiki_articles")
+        """After a bulk write: what is derived from all the articles — every name and word, the search
+        vocabulary, the completions of crowded prefixes, counts and ranks per category — rebuilt, each
+        lane in one transaction (readers see its old tables or its new ones), the lanes at once; then
+        the data version bumped, so that no API process keeps an answer from before."""
         params = {"u": self.universe, "crowded": pg.CROWDED_PREFIX, "kept": pg.COMPLETIONS}
+        with ThreadPoolExecutor(len(_DERIVED), thread_name_prefix="derived") as lanes:
+            for rebuilt in [lanes.submit(self._rebuild, lane, params) for lane in _DERIVED]:
+                rebuilt.result()
+        self.bump_version()
+
+    def _rebuild(self, lane: Lane, params: dict[str, Any]) -> None:
+        if lane.ready_first:
+            self._vacuum(lane.ready_first)
         with self.engine.begin() as connection:
-            for sql in (*_DERIVED, *_BUMP):
+            for sql in lane.statements:
                 connection.execute(text(sql), params)
-        self._vacuum(
-            "category_cache, category_ranks, article_names, article_words, search_vocabulary, "
-            "name_completions"
-        )
+        self._vacuum(lane.ready_after)
 
     def bump_version(self) -> None:
         """After a write that no derived table reflects (images fetched): answers kept are dropped."""
