@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain, zip_longest
+from typing import Any
 
 import orjson
 
@@ -39,6 +40,20 @@ class Context:
     """Topics no article answers to, even by search."""
     tokens: int
     max_tokens: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The Markdown and each block's source: what the MCP tool and the JSON route answer."""
+        return {
+            "markdown": self.markdown,
+            "tokens": self.tokens,
+            "max_tokens": self.max_tokens,
+            "missing": list(self.missing),
+            "blocks": [
+                {"title": b.title, "url": b.url, "revision_id": b.revision_id, "is_canon": b.is_canon}
+                | {"tokens": b.tokens}
+                for b in self.blocks
+            ],
+        }
 
 
 def pack(
@@ -81,9 +96,7 @@ def _resolve(reader: LoreReader, topic: str, continuity: Continuity) -> Article 
 
 def _neighbours(reader: LoreReader, articles: list[Article], continuity: Continuity) -> list[Article]:
     """Each topic's neighbours in turn, as its links name them, in the continuity asked for."""
-    per_topic = [
-        neighbours(article)[:NEIGHBOURS_READ] + _linking(reader, article) for article in articles
-    ]
+    per_topic = [neighbours(article)[:NEIGHBOURS_READ] + _linking(reader, article) for article in articles]
     titles = [t for t in chain.from_iterable(zip_longest(*per_topic)) if t is not None]
     if not titles:
         return []

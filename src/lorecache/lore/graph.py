@@ -4,7 +4,7 @@ link stands for (`homeworld`, `affiliation`), so that a link says how two things
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from lorecache.article import Article
 from lorecache.query import Continuity
@@ -23,12 +23,24 @@ class Link:
     category: str | None = None
     is_canon: bool | None = None
 
+    def as_dict(self) -> dict[str, Any]:
+        """Category and canon are known of the articles linking in only: left out when unknown."""
+        shown = {"title": self.title, "fields": list(self.fields)}
+        known = {"category": self.category, "is_canon": self.is_canon}
+        return shown | {key: value for key, value in known.items() if value is not None}
+
 
 @dataclass(frozen=True, slots=True)
 class Related:
     title: str
     outgoing: tuple[Link, ...] | None
     incoming: tuple[Link, ...] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        def shown(links: tuple[Link, ...] | None) -> list[dict[str, Any]] | None:
+            return None if links is None else [link.as_dict() for link in links]
+
+        return {"title": self.title, "links_out": shown(self.outgoing), "links_in": shown(self.incoming)}
 
 
 def neighbours(article: Article) -> list[str]:

@@ -50,9 +50,10 @@ class Backlink:
 
 
 def linking_fields(infobox_links: dict[str, list[str]], names: Sequence[str]) -> tuple[str, ...]:
-    """Which infobox fields link to one of `names`: the relation a link stands for (`homeworld`)."""
+    """Which infobox fields link to one of `names`: the relation a link stands for (`homeworld`). Sorted,
+    as PostgreSQL's JSONB keeps no order of keys."""
     wanted = set(names)
-    return tuple(field for field, targets in infobox_links.items() if wanted.intersection(targets))
+    return tuple(sorted(field for field, targets in infobox_links.items() if wanted.intersection(targets)))
 
 
 class Named(Protocol):
