@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.routing import Route
 
 from lorecache import __version__
 from lorecache.api import images, mcp, routes
@@ -24,10 +25,8 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None, *, prefetch: bool = True) -> FastAPI:
     settings = settings or get_settings()
     runtime = Runtime(settings)
-    lore = mcp.build(runtime.store, runtime.universe, settings.mcp_tools)
-    lore_app = lore.streamable_http_app(
-        streamable_http_path="/mcp", transport_security=mcp.transport_security(settings.mcp_hosts)
-    )
+    server = mcp.build(runtime.store, runtime.universe, settings.mcp_tools)
+    lore = mcp.HttpTransport(server, settings.mcp_hosts)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -35,7 +34,7 @@ def create_app(settings: Settings | None = None, *, prefetch: bool = True) -> Fa
         runtime.start(prefetch=prefetch)
         log.info("API is ready; docs at /docs. Prefetch running in the background: GET /prefetch/status")
         # A mounted app's own lifespan never runs: the MCP sessions' task group lives in this one.
-        async with lore.session_manager.run():
+        async with lore.running():
             yield
         runtime.stop()
 
@@ -58,9 +57,9 @@ def create_app(settings: Settings | None = None, *, prefetch: bool = True) -> Fa
     app.include_router(routes.service)
     app.include_router(routes.wiki)
     app.include_router(images.router)
-    # Its route, not a mount: a mount at /mcp answers /mcp itself with a redirect, which clients
-    # posting to /mcp do not follow.
-    app.router.routes.extend(lore_app.routes)
+    # A route, not a mount: a mount at /mcp answers /mcp itself with a redirect, which clients posting
+    # to /mcp do not follow.
+    app.router.routes.append(Route("/mcp", lore))
     app.openapi = _schema_naming_categories(app, runtime.universe.categories)  # type: ignore[method-assign]
     return app
 

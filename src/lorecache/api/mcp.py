@@ -8,6 +8,8 @@ more calls the more schema text they are given.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import orjson
@@ -15,6 +17,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import Field
+from starlette.types import Receive, Scope, Send
 
 from lorecache import __version__
 from lorecache.lore import blocks, context, graph
@@ -63,10 +66,25 @@ def build(store: HybridStore, universe: Universe, tools: str = "full") -> MCPSer
     return server
 
 
-def transport_security(hosts: str) -> TransportSecuritySettings:
-    allowed = [host.strip() for host in hosts.split(",") if host.strip()]
-    origins = [f"{scheme}://{host}" for host in allowed for scheme in ("http", "https")]
-    return TransportSecuritySettings(allowed_hosts=allowed, allowed_origins=origins)
+class HttpTransport:
+    """Streamable HTTP as an ASGI endpoint of the app, and the sessions' lifetime for the app's lifespan.
+    A session manager runs once only and an app's lifespan may be entered again (a test client per
+    test), so each run of the lifespan makes a new one, which the endpoint then serves."""
+
+    def __init__(self, server: MCPServer, hosts: str) -> None:
+        self.server = server
+        allowed = [host.strip() for host in hosts.split(",") if host.strip()]
+        origins = [f"{scheme}://{host}" for host in allowed for scheme in ("http", "https")]
+        self.security = TransportSecuritySettings(allowed_hosts=allowed, allowed_origins=origins)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        self.server.streamable_http_app(transport_security=self.security)
+        async with self.server.session_manager.run():
+            yield
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.server.session_manager.handle_request(scope, receive, send)
 
 
 class _Lore:

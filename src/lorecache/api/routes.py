@@ -5,6 +5,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
+from pydantic import StringConstraints
 
 from lorecache import answers
 from lorecache.api import admin
@@ -231,7 +232,7 @@ async def lore(
     request: Request,
     reader: Reader,
     topics: Annotated[
-        list[str],
+        list[Annotated[str, StringConstraints(min_length=1, max_length=200)]],
         Query(min_length=1, max_length=context.MAX_TOPICS, description="Titles, aliases or searches."),
     ],
     max_tokens: Annotated[int, Query(ge=context.MIN_TOKENS, le=context.MAX_TOKENS)] = 1000,
@@ -241,9 +242,6 @@ async def lore(
     """Prompt-ready Markdown about the topics and their neighbours in the link graph, within
     `max_tokens`, every block followed by its source and revision. JSON (the blocks and their sources
     beside the Markdown) with `format=json` or `Accept: application/json`."""
-    for topic in topics:
-        if not 1 <= len(topic) <= 200:
-            raise _invalid("topics", "a topic needs 1 to 200 characters")
     attribution = _runtime(request).universe.attribution
     packed, served_from = await reader.lore_context(tuple(topics), max_tokens, continuity, attribution)
     accepts_json = "application/json" in request.headers.get("accept", "")
