@@ -109,10 +109,11 @@ def mcp() -> None:
 
 
 def _worker_logging() -> dict[str, Any]:
-    """uvicorn's logging plus Lorecache's own: worker processes never run `main`'s logging setup."""
+    """uvicorn's logging plus Lorecache's own: worker processes never run `main`'s logging setup. Not
+    propagated: the MCP SDK gives the root logger a handler of its own when it finds none."""
     from uvicorn.config import LOGGING_CONFIG
 
-    lorecache = {"handlers": ["default"], "level": "INFO"}
+    lorecache = {"handlers": ["default"], "level": "INFO", "propagate": False}
     return {**LOGGING_CONFIG, "loggers": {**LOGGING_CONFIG["loggers"], "lorecache": lorecache}}
 
 

@@ -30,6 +30,9 @@ wiki = APIRouter(prefix="/api/v1/wiki", tags=["wiki"])
 MAX_OFFSET = 100_000
 MAX_SEARCH_OFFSET = 1_000
 MAX_FILTERS = 8
+MAX_TOPICS = 5
+MAX_TOPIC = 100
+"""Topics of a lore context over HTTP: any five fit in a URL of 8 KiB, however they are encoded."""
 NOT_FOUND = {404: {"model": ErrorBody, "description": "Unknown category or article"}}
 FILTERS_NOTE = (
     " Any other query parameter filters on an infobox field of the category "
@@ -227,13 +230,19 @@ async def search(
     return _prepared(body, served_from)
 
 
-@wiki.get("/lore", responses={200: {"content": {"text/markdown": {}}}})
+@wiki.get(
+    "/lore",
+    responses={
+        200: {"content": {"text/markdown": {}}},
+        414: {"model": ErrorBody, "description": "The topics make a URL over 8 KiB"},
+    },
+)
 async def lore(
     request: Request,
     reader: Reader,
     topics: Annotated[
-        list[Annotated[str, StringConstraints(min_length=1, max_length=200)]],
-        Query(min_length=1, max_length=context.MAX_TOPICS, description="Titles, aliases or searches."),
+        list[Annotated[str, StringConstraints(min_length=1, max_length=MAX_TOPIC)]],
+        Query(min_length=1, max_length=MAX_TOPICS, description="Titles, aliases or searches."),
     ],
     max_tokens: Annotated[int, Query(ge=context.MIN_TOKENS, le=context.MAX_TOKENS)] = 1000,
     continuity: ContinuityParam = "canon",
