@@ -90,11 +90,30 @@ def serve(
     )
 
 
+@app.command()
+def mcp() -> None:
+    """The MCP server over stdio, for desktop clients: serves the cache as it is, PostgreSQL first and
+    the file cache when PostgreSQL is down. Logs go to stderr; stdout is the protocol's."""
+    import anyio
+
+    from lorecache.api import mcp as lore_mcp
+    from lorecache.runtime import Runtime
+
+    settings = get_settings()
+    runtime = Runtime(settings)
+    runtime.start(prefetch=False)
+    try:
+        anyio.run(lore_mcp.build(runtime.store, runtime.universe, settings.mcp_tools).run_stdio_async)
+    finally:
+        runtime.stop()
+
+
 def _worker_logging() -> dict[str, Any]:
-    """uvicorn's logging plus Lorecache's own: worker processes never run `main`'s logging setup."""
+    """uvicorn's logging plus Lorecache's own: worker processes never run `main`'s logging setup. Not
+    propagated: the MCP SDK gives the root logger a handler of its own when it finds none."""
     from uvicorn.config import LOGGING_CONFIG
 
-    lorecache = {"handlers": ["default"], "level": "INFO"}
+    lorecache = {"handlers": ["default"], "level": "INFO", "propagate": False}
     return {**LOGGING_CONFIG, "loggers": {**LOGGING_CONFIG["loggers"], "lorecache": lorecache}}
 
 

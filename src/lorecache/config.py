@@ -85,6 +85,20 @@ class Settings(BaseSettings):
         "images fetch` fetches those on demand); `on`; `off`.",
     )
 
+    mcp_tools: Literal["full", "simple"] = Field(
+        default="full",
+        validation_alias="LORECACHE_MCP_TOOLS",
+        description="The MCP server's tools: `full` (search, articles, lists, links, lore context…) or "
+        "`simple`, one `lore(query)` tool, for small models that choose among many tools badly.",
+    )
+
+    mcp_hosts: str = Field(
+        default="127.0.0.1:*,localhost:*,[::1]:*",
+        validation_alias="LORECACHE_MCP_HOSTS",
+        description="Comma-separated `Host` headers `/mcp` accepts (`name:*` for any port): a guard "
+        "against DNS rebinding. Add the service's public name when serving beyond loopback.",
+    )
+
     @property
     def universe_dir(self) -> Path:
         return self.data_dir / self.universe

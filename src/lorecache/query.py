@@ -42,3 +42,18 @@ class ListQuery:
         if self.continuity == "all":
             return True
         return is_canon == (self.continuity == "canon")
+
+
+def unknown_filter(
+    fields: dict[str, set[str]], category: str | None, filters: tuple[tuple[str, str], ...]
+) -> tuple[str, str] | None:
+    """The first wrong infobox filter on `category` (any category when None), given the fields each
+    category has, and what is wrong with it; None when nothing is."""
+    allowed = fields.get(category, set()) if category else set().union(*fields.values())
+    for name, value in filters:
+        if name not in allowed:
+            where = f"category {category!r}" if category else "any category"
+            return name, f"unknown infobox field {name!r} for {where}"
+        if not value.strip() or len(value) > 200:
+            return name, "a filter value needs 1 to 200 characters"
+    return None

@@ -69,11 +69,11 @@ def test_migrate_without_a_file_cache_is_a_clear_error(environment: Path) -> Non
 
 
 def test_db_current_downgrade_upgrade(environment: Path) -> None:
-    assert runner.invoke(app, ["db", "current"]).output.strip() == "d2e6b9a4c8f1"
+    assert runner.invoke(app, ["db", "current"]).output.strip() == "a1c5e9f3b7d2"
     assert runner.invoke(app, ["db", "downgrade", "base"]).exit_code == 0
     assert runner.invoke(app, ["db", "current"]).output.strip() == "(empty)"
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
-    assert runner.invoke(app, ["db", "current"]).output.strip() == "d2e6b9a4c8f1"
+    assert runner.invoke(app, ["db", "current"]).output.strip() == "a1c5e9f3b7d2"
 
 
 def test_db_downgrade_without_a_revision_reverts_the_last_migration_only(environment: Path, engine) -> None:
@@ -82,6 +82,9 @@ def test_db_downgrade_without_a_revision_reverts_the_last_migration_only(environ
     downgraded = runner.invoke(app, ["db", "downgrade"])
 
     assert downgraded.exit_code == 0, downgraded.output
+    assert runner.invoke(app, ["db", "current"]).output.strip() == "d2e6b9a4c8f1"
+    assert "ix_wiki_articles_links" not in {i["name"] for i in inspect(engine).get_indexes("wiki_articles")}
+    assert runner.invoke(app, ["db", "downgrade"]).exit_code == 0
     assert runner.invoke(app, ["db", "current"]).output.strip() == "b8e4d1c9f2a6"
     assert set(inspect(engine).get_table_names()) == at_head
     indexes = {index["name"] for index in inspect(engine).get_indexes("search_vocabulary")}

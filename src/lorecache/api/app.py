@@ -11,9 +11,10 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.routing import Route
 
 from lorecache import __version__
-from lorecache.api import images, routes
+from lorecache.api import images, mcp, routes
 from lorecache.api.limits import RequestLimits
 from lorecache.config import Settings, get_settings
 from lorecache.runtime import Runtime
@@ -24,13 +25,17 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None, *, prefetch: bool = True) -> FastAPI:
     settings = settings or get_settings()
     runtime = Runtime(settings)
+    server = mcp.build(runtime.store, runtime.universe, settings.mcp_tools)
+    lore = mcp.HttpTransport(server, settings.mcp_hosts)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("Starting Lorecache (universe %s)", settings.universe)
         runtime.start(prefetch=prefetch)
         log.info("API is ready; docs at /docs. Prefetch running in the background: GET /prefetch/status")
-        yield
+        # A mounted app's own lifespan never runs: the MCP sessions' task group lives in this one.
+        async with lore.running():
+            yield
         runtime.stop()
 
     app = FastAPI(
@@ -52,6 +57,9 @@ def create_app(settings: Settings | None = None, *, prefetch: bool = True) -> Fa
     app.include_router(routes.service)
     app.include_router(routes.wiki)
     app.include_router(images.router)
+    # A route, not a mount: a mount at /mcp answers /mcp itself with a redirect, which clients posting
+    # to /mcp do not follow.
+    app.router.routes.append(Route("/mcp", lore))
     app.openapi = _schema_naming_categories(app, runtime.universe.categories)  # type: ignore[method-assign]
     return app
 

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
+from pydantic import StringConstraints
 
 from lorecache import answers
 from lorecache.api import admin
@@ -18,7 +19,8 @@ from lorecache.api.schemas import (
     PrefetchStatus,
     SearchResults,
 )
-from lorecache.query import Continuity, ListQuery
+from lorecache.lore import context, graph
+from lorecache.query import Continuity, ListQuery, unknown_filter
 from lorecache.runtime import DatabaseUnavailable, Runtime
 from lorecache.store.hybrid import HybridStore
 
@@ -28,6 +30,9 @@ wiki = APIRouter(prefix="/api/v1/wiki", tags=["wiki"])
 MAX_OFFSET = 100_000
 MAX_SEARCH_OFFSET = 1_000
 MAX_FILTERS = 8
+MAX_TOPICS = 5
+MAX_TOPIC = 100
+"""Topics of a lore context over HTTP: any five fit in a URL of 8 KiB, however they are encoded."""
 NOT_FOUND = {404: {"model": ErrorBody, "description": "Unknown category or article"}}
 FILTERS_NOTE = (
     " Any other query parameter filters on an infobox field of the category "
@@ -119,14 +124,8 @@ async def _filters(request: Request, reader: HybridStore, category: str | None, 
         return ()
     if len(extra) > MAX_FILTERS:
         raise _invalid(extra[0][0], f"at most {MAX_FILTERS} infobox filters")
-    known = (await reader.fields()).answer
-    allowed = known.get(category, set()) if category else set().union(*known.values())
-    for name, value in extra:
-        if name not in allowed:
-            where = f"category {category!r}" if category else "any category"
-            raise _invalid(name, f"unknown infobox field {name!r} for {where}")
-        if not value.strip() or len(value) > 200:
-            raise _invalid(name, "a filter value needs 1 to 200 characters")
+    if (wrong := unknown_filter((await reader.fields()).answer, category, tuple(extra))) is not None:
+        raise _invalid(*wrong)
     return tuple(extra)
 
 
@@ -229,6 +228,52 @@ async def search(
     page, served_from = await reader.list_articles(query)
     body = answers.search_results(q, answers.page_items(page), page.has_more, page.did_you_mean)
     return _prepared(body, served_from)
+
+
+@wiki.get(
+    "/lore",
+    responses={
+        200: {"content": {"text/markdown": {}}},
+        414: {"model": ErrorBody, "description": "The topics make a URL over 8 KiB"},
+    },
+)
+async def lore(
+    request: Request,
+    reader: Reader,
+    topics: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1, max_length=MAX_TOPIC)]],
+        Query(min_length=1, max_length=MAX_TOPICS, description="Titles, aliases or searches."),
+    ],
+    max_tokens: Annotated[int, Query(ge=context.MIN_TOKENS, le=context.MAX_TOKENS)] = 1000,
+    continuity: ContinuityParam = "canon",
+    format: Annotated[str | None, Query(pattern="^(markdown|json)$")] = None,
+) -> Response:
+    """Prompt-ready Markdown about the topics and their neighbours in the link graph, within
+    `max_tokens`, every block followed by its source and revision. JSON (the blocks and their sources
+    beside the Markdown) with `format=json` or `Accept: application/json`."""
+    attribution = _runtime(request).universe.attribution
+    packed, served_from = await reader.lore_context(tuple(topics), max_tokens, continuity, attribution)
+    accepts_json = "application/json" in request.headers.get("accept", "")
+    if format == "json" or (format is None and accepts_json):
+        return _json(packed.as_dict(), served_from)
+    return Response(packed.markdown, media_type="text/markdown", headers={"X-Served-From": served_from})
+
+
+@wiki.get("/articles/{title:path}/links", responses=NOT_FOUND)
+async def links(
+    reader: Reader,
+    title: Annotated[str, Path(max_length=300)],
+    direction: Annotated[graph.Direction, Query(description="out, in or both.")] = "both",
+    field: Annotated[str | None, Query(max_length=100, description="Only this infobox field.")] = None,
+    continuity: ContinuityParam = "all",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Response:
+    """What the article links to and what links to it ("what links here"), each link with the infobox
+    fields it is made from (`homeworld`); declared before the article route, whose title may hold `/`."""
+    found, served_from = await reader.related(title, continuity, direction, field, limit)
+    if found is None:
+        raise HTTPException(404, f"no article titled {title!r}")
+    return _json(found.as_dict(), served_from)
 
 
 @wiki.get("/articles/{title:path}", response_model=ArticleDetail, responses=NOT_FOUND)

@@ -20,6 +20,8 @@ from anyio import to_thread
 from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from lorecache.article import Article
+from lorecache.lore import context, graph
 from lorecache.query import Continuity, ListQuery
 from lorecache.store.files import FileCache
 from lorecache.store.interface import Counts, Detail, LoreReader, Page, Served
@@ -60,6 +62,27 @@ class HybridStore:
     async def detail(self, title: str, continuity: Continuity = "all") -> Served[Detail | None]:
         key = ("detail", title, continuity)
         return await self._cached(key, lambda store: store.detail(title, continuity))
+
+    async def article(self, title: str, continuity: Continuity = "all") -> Served[Article | None]:
+        return await self._off_loop(lambda store: store.get(title, continuity))
+
+    async def related(
+        self, title: str, continuity: Continuity, direction: graph.Direction, field: str | None, limit: int
+    ) -> Served[graph.Related | None]:
+        key = ("related", title, continuity, direction, field, limit)
+        return await self._cached(
+            key, lambda store: graph.related(store, title, continuity, direction, field, limit)
+        )
+
+    async def lore_context(
+        self, topics: tuple[str, ...], max_tokens: int, continuity: Continuity, attribution: str
+    ) -> Served[context.Context]:
+        """Packed from one store: every read of one context is PostgreSQL's, or every one the file
+        cache's when PostgreSQL fails on any."""
+        key = ("lore", topics, max_tokens, continuity)
+        return await self._cached(
+            key, lambda store: context.pack(store, topics, max_tokens, continuity, attribution)
+        )
 
     async def random(self, query: ListQuery) -> Served[str | None]:
         return await self._off_loop(lambda store: store.random(query))

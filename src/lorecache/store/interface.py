@@ -1,15 +1,18 @@
-"""The read interface every reader of lore goes through — JSON routes today — and the question a list
-or search asks. PostgreSQL, the file cache and the hybrid of both implement it, so they answer alike.
+"""The read interface every reader of lore goes through — JSON routes, MCP tools, lore context and
+exports — and the question a list or search asks. PostgreSQL, the file cache and the hybrid of both
+implement it, so they answer alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from lorecache.article import Article
 from lorecache.query import Continuity, ListQuery
 from lorecache.search.cascade import Hit
+from lorecache.text import fold
 
 Counts = dict[str, dict[str, int]]
 """Per category: `{"articles": n, "canon": m}`."""
@@ -36,6 +39,52 @@ class Detail:
     json: str
 
 
+@dataclass(frozen=True, slots=True)
+class Backlink:
+    """An article that links to another, and the infobox fields it links from (none: only its text)."""
+
+    title: str
+    category: str
+    is_canon: bool
+    fields: tuple[str, ...]
+
+
+def linking_fields(infobox_links: dict[str, list[str]], names: Sequence[str]) -> tuple[str, ...]:
+    """Which infobox fields link to one of `names`: the relation a link stands for (`homeworld`). Sorted,
+    as PostgreSQL's JSONB keeps no order of keys."""
+    wanted = set(names)
+    return tuple(sorted(field for field, targets in infobox_links.items() if wanted.intersection(targets)))
+
+
+class Named(Protocol):
+    """What choosing an article by a name reads: an `Article`, or a file cache index entry."""
+
+    page_id: int
+    title: str
+    aliases: Sequence[str]
+    importance: int
+
+
+N = TypeVar("N", bound=Named)
+
+
+def in_asked_order(found: Sequence[N], titles: Sequence[str]) -> list[N]:
+    """For each title asked, in order, the one of `found` it names: the article of that title (any
+    case), else the most linked one having it as an alias; each article once. A title that only a
+    `/Legends` twin's title begins names nothing: a link names its continuity."""
+    by_name: dict[str, list[N]] = {}
+    for candidate in found:
+        for name in {fold(candidate.title), *map(fold, candidate.aliases)}:
+            by_name.setdefault(name, []).append(candidate)
+    chosen: dict[int, N] = {}
+    for title in titles:
+        asked = fold(title)
+        if candidates := by_name.get(asked):
+            best = min(candidates, key=lambda c: (fold(c.title) != asked, -c.importance))
+            chosen.setdefault(best.page_id, best)
+    return list(chosen.values())
+
+
 class LoreReader(Protocol):
     """What every reader of lore reads. `source_name` is what `X-Served-From` says of the answers."""
 
@@ -49,6 +98,14 @@ class LoreReader(Protocol):
 
     def detail(self, title: str, continuity: Continuity = "all") -> Detail | None:
         """What `get` finds, as its prepared answer."""
+
+    def articles(self, titles: Sequence[str]) -> list[Article]:
+        """The articles that links name (a title or an alias, any case), in the order asked, each once;
+        the names no article answers to are left out."""
+
+    def backlinks(self, names: Sequence[str], limit: int) -> list[Backlink]:
+        """Up to `limit` articles linking to any of `names` (an article's title and aliases), the most
+        linked first."""
 
     def random(self, query: ListQuery) -> str | None: ...
     def categories(self) -> Counts: ...

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +25,14 @@ from lorecache.search.ranking import order_by
 from lorecache.search.rules import EXACT, PREFIX, infobox_terms, joined, names_of
 from lorecache.store.driver import Statement, fetch, fetch_together
 from lorecache.store.images import ImageRepository
-from lorecache.store.interface import Detail, Page, summarize
+from lorecache.store.interface import (
+    Backlink,
+    Detail,
+    Page,
+    in_asked_order,
+    linking_fields,
+    summarize,
+)
 from lorecache.text import fold
 from lorecache.universes import load
 
@@ -419,6 +426,30 @@ class PostgresStore:
         answer = "(SELECT detail_json FROM article_answers WHERE article_id = id) AS detail_json"
         rows = self._lookup(f"title, {answer}", title, continuity)
         return Detail(rows[0]["title"], rows[0]["detail_json"]) if rows else None
+
+    def articles(self, titles: Sequence[str]) -> list[Article]:
+        folded = [fold(title) for title in titles]
+        rows = self._rows(
+            f"SELECT {_ARTICLE_COLUMNS} FROM wiki_articles WHERE universe = :u "
+            "AND (title = ANY(:titles) OR search_title = ANY(:folded) OR id = ANY(ARRAY("
+            "SELECT article_id FROM article_names WHERE universe = :u AND name = ANY(:folded))))",
+            {"u": self.universe, "titles": list(titles), "folded": folded},
+        )
+        return in_asked_order([_article(self.universe, row) for row in rows], titles)
+
+    def backlinks(self, names: Sequence[str], limit: int) -> list[Backlink]:
+        """By the GIN index on `links`: an overlap with the names, whichever of them a page links by."""
+        rows = self._rows(
+            "SELECT title, category, is_canon, "
+            "coalesce(extra_metadata -> 'infobox_links', '{}') AS infobox_links "
+            "FROM wiki_articles WHERE universe = :u AND links && CAST(:names AS text[]) "
+            "ORDER BY importance DESC, title COLLATE \"C\" LIMIT :limit",
+            {"u": self.universe, "names": list(names), "limit": limit},
+        )
+        return [
+            Backlink(r["title"], r["category"], r["is_canon"], linking_fields(r["infobox_links"], names))
+            for r in rows
+        ]
 
     def _lookup(self, columns: str, title: str, continuity: Continuity) -> list[dict[str, Any]]:
         """Titles are looked up in `wiki_articles` itself, so an article just written is found before

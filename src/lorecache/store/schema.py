@@ -55,6 +55,7 @@ class WikiArticle(Base):
             postgresql_ops={"search_title": "text_pattern_ops"},
         ),
         Index("ix_wiki_articles_search_vector", "search_vector", postgresql_using="gin"),
+        Index("ix_wiki_articles_links", "links", postgresql_using="gin"),
         Index(
             "ix_wiki_articles_first_letter_length",
             "universe",

@@ -75,6 +75,13 @@ class Universe:
     group_of_category: dict[str, str]
     scrape: ScrapeRules = ScrapeRules()
     images: ImageRules = ImageRules()
+    license: str = "CC BY-SA 3.0"
+
+    @property
+    def attribution(self) -> str:
+        """The line that lore quoted from the wiki ends with: its licence asks for it."""
+        site = self.article_url.split("/wiki/")[0]
+        return f"Text from {self.display_name} ({site}) by its contributors, licensed {self.license}."
 
     @property
     def categories(self) -> list[str]:
@@ -114,6 +121,7 @@ def load(name: str) -> Universe:
     return Universe(
         name=data["name"],
         display_name=data["display_name"],
+        license=data.get("license", Universe.license),
         api_url=data["api_url"],
         article_url=data["article_url"],
         default_category=data["default_category"],

@@ -7,7 +7,7 @@ import gc
 import os
 import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,15 @@ from lorecache.store.files.index import (
     read_entries,
     read_fields,
 )
-from lorecache.store.interface import Counts, Detail, Page, summarize
+from lorecache.store.interface import (
+    Backlink,
+    Counts,
+    Detail,
+    Page,
+    in_asked_order,
+    linking_fields,
+    summarize,
+)
 from lorecache.universes import load
 
 
@@ -46,6 +54,7 @@ class FileCache:
         self._loaded_stamp: tuple[int, int] | None = None
         self._infobox_terms: dict[int, dict[str, str]] = {}
         self._text: TextIndex | None = None
+        self._linkers: tuple[list[IndexEntry], dict[str, list[int]]] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -94,6 +103,34 @@ class FileCache:
     def detail(self, title: str, continuity: Continuity = "all") -> Detail | None:
         found = self.get(title, continuity)
         return Detail(found.title, answers.detail(found)) if found else None
+
+    def articles(self, titles: Sequence[str]) -> list[Article]:
+        index = self._index()
+        found = [index.entries[p] for title in titles for p in index.names.named(title)]
+        return [self.read(entry) for entry in in_asked_order(found, titles)]
+
+    def backlinks(self, names: Sequence[str], limit: int) -> list[Backlink]:
+        entries, linking = self._links_in()
+        positions = sorted({p for name in names for p in linking.get(name, ())})
+        ranked = sorted(positions, key=lambda p: (-entries[p].importance, entries[p].title))[:limit]
+        linkers = (self.read(entries[p]) for p in ranked)
+        return [
+            Backlink(a.title, a.category, a.is_canon, linking_fields(a.infobox_links, names)) for a in linkers
+        ]
+
+    def _links_in(self) -> tuple[list[IndexEntry], dict[str, list[int]]]:
+        """Every link target with the positions of the articles linking to it. The index does not hold
+        links, so the first "what links here" of a loaded index reads every article file; it is asked
+        of the file cache only while PostgreSQL is down."""
+        entries = self.entries()
+        with self._lock:
+            if self._linkers is None or self._linkers[0] is not entries:
+                linking: dict[str, list[int]] = {}
+                for position, entry in enumerate(entries):
+                    for target in set(self.read(entry).links):
+                        linking.setdefault(target, []).append(position)
+                self._linkers = entries, linking
+            return self._linkers
 
     def list_articles(self, query: ListQuery) -> Page:
         """Browsing walks a precomputed order and stops at the page; a search is the cascade's."""
