@@ -53,7 +53,8 @@ _HIDDEN_TAGS = frozenset({"ref", "references", "gallery", "includeonly"})
 _OMITTED = "\x00"
 _GAP = rf"[\s,;:{_OMITTED}]*"
 _EMPTIED_BRACKETS = re.compile(rf"\s*(?:\({_GAP}{_OMITTED}{_GAP}\)|\[{_GAP}{_OMITTED}{_GAP}\])")
-_SPACE_INSIDE_BRACKETS = re.compile(r"(?<=[(\[]) | (?=[)\]])")
+# A space just inside a bracket goes, unless it keeps two from reading as a link's (`[ [`, `] ]`).
+_SPACE_INSIDE_BRACKETS = re.compile(r"(?<=\() |(?<=\[) (?!\[)| (?=\))|(?<!\]) (?=\])")
 # A named value is trimmed and set where a line starts, so MediaWiki takes list markers at its start as a
 # list item, as on every later line; the tokenizer saw them mid-line and left them as text.
 _LIST_MARKERS = re.compile(r"\s*[*#:;]+")

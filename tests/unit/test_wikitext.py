@@ -335,6 +335,13 @@ def test_any_infobox_content_parses(body: str) -> None:
     check_article(parse_page(page(text), UNIVERSE))
 
 
+def test_stray_brackets_brought_together_do_not_read_as_a_link() -> None:
+    """What is left of a broken infobox (`}}[` as every value) joins no two brackets into `[[`."""
+    body = "}}["
+    text = f"{{{{Top}}}}\n{{{{Planet\n|image={body}\n|region={body}\n}}}}\n{body}"
+    check_article(parse_page(page(text), UNIVERSE))
+
+
 WORD = st.text(alphabet=string.ascii_letters + string.digits + "éøü-", min_size=1, max_size=8)
 PHRASE = st.lists(WORD, min_size=1, max_size=4).map(" ".join)
 TEMPLATE_TEXT = st.text(alphabet=string.ascii_letters + " .,;:'/=æ…-", max_size=12)
