@@ -228,6 +228,8 @@ class PostgresTiers:
 
 
 NEAR, KNOWN, BEGUN = "near", "known", "begun"
+COUNTED_LENGTH = 2
+"""A typed word this long is counted: a single letter begins too many words to be worth the count."""
 Vocabulary = dict[str, dict[str, int]]
 """What a search read of the vocabulary: for each kind of lookup, the words found and their uses."""
 
@@ -235,8 +237,8 @@ Vocabulary = dict[str, dict[str, int]]
 def vocabulary(query: ListQuery, universe: str) -> tuple[str, dict[str, Any]]:
     """What typo correction needs of the vocabulary, in index lookups: the words sharing a delete
     neighbour with a typed word (one typo apart at most: NEAR), which of the typed words and their
-    pieces are vocabulary words (KNOWN), and for each typed word of a trigram or more how many names
-    hold a word it begins (BEGUN), to find the rarest. `spelling.fixes` picks among the NEAR ones."""
+    pieces are vocabulary words (KNOWN), and for each typed word of COUNTED_LENGTH or more how many
+    names hold a word it begins (BEGUN), to find the rarest. `spelling.fixes` picks among the NEAR ones."""
     typed = query.needle_words
     sql = f"""
         SELECT word, uses, '{NEAR}' AS kind FROM search_vocabulary
@@ -253,7 +255,8 @@ def vocabulary(query: ListQuery, universe: str) -> tuple[str, dict[str, Any]]:
     long_enough = sorted({word for word in typed if len(word) >= TRIGRAM_MIN_LENGTH})
     neighbours = sorted({variant for word in long_enough for variant in deletes(word)})
     exact = sorted({*typed, *(part for word in typed for part in pieces(word))})
-    return sql, {"u": universe, "deletes": neighbours, "exact": exact, "begun": long_enough}
+    counted = sorted({word for word in typed if len(word) >= COUNTED_LENGTH})
+    return sql, {"u": universe, "deletes": neighbours, "exact": exact, "begun": counted}
 
 
 def _tier(
@@ -427,7 +430,7 @@ def _rarest(
     """The articles holding one word of the query, the one the fewest names hold by the vocabulary's
     counts: each of its corrections as a whole word, and, in a query of several words, a word it
     begins as typed. A lone word is looked up by its corrections only, as the names holding it as typed
-    are the WORDS tier's; a word shorter than a trigram is never counted, as it begins too many."""
+    are the WORDS tier's; a single letter is never counted, and never the rarest."""
     uses, begun = _uses(vocabulary), vocabulary[BEGUN]
 
     def holding(number: int) -> float:
