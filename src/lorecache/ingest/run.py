@@ -74,8 +74,10 @@ class Run:
         return runs.earlier(self.engine, self.universe, source, self.id)
 
     def enter(self, stage: str, total: int = 0) -> None:
-        self.progress.enter(stage, total=total)
+        """A stage begins where the one before ends: a stop there ends the run with that stage's counts."""
         self.boundary(force=True)
+        self.progress.enter(stage, total=total)
+        self.report(force=True)
 
     def boundary(self, *, force: bool = False) -> None:
         """Where a batch or a stage ends: report, then end the run there if the service is stopping;
