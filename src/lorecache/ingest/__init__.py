@@ -70,11 +70,11 @@ class Ingest:
         run, writer = self.state, self.writer
         if isinstance(source, MediaWikiSource):
             plan = WikiSync(run, writer, source, since).run
-            skip = _never
+            skip = None
         else:
             run.checkpoint["fingerprint"] = source.fingerprint()
             plan = partial(dump.ingest, run, writer, source)
-            skip = _never if force else partial(dump.done_already, writer, source)
+            skip = None if force else partial(dump.done_already, writer, source)
         try:
             return run.execute(source.name, CATEGORIZING, self._swept(self._then_images(plan)), skip=skip)
         except dump.DATABASE_AWAY as error:
@@ -109,10 +109,6 @@ class Ingest:
             work()
 
         return swept
-
-
-def _never() -> bool:
-    return False
 
 
 @contextmanager

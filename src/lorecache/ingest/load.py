@@ -22,8 +22,9 @@ from lorecache.store.files import FileCache, IndexEntry
 from lorecache.store.files.writer import read_spill
 from lorecache.store.postgres import PostgresStore, WriteCounts
 
-BATCH_SIZE = 2000
-SPILLS_PER_BATCH = 4
+PART_SIZE = 500
+"""Entries read from their own files per part: as many as a spill holds (stage 1's batch)."""
+PARTS_PER_BATCH = 4
 
 Part = tuple[str | None, list[IndexEntry]]
 """Articles to load: those of `entries` in a spill file, or read from their own files (None)."""
@@ -40,27 +41,24 @@ def load(
     each spill file of this run to the pages it holds."""
     url = engine.url.render_as_string(hide_password=False)
     work = partial(load_batch, url, universe, str(files.root))
-    yield from ordered_batches(work, _parts(files.entries(), spills or {}), 1, worker_count(workers))
+    parts = _parts(files.entries(), spills or {})
+    yield from ordered_batches(work, parts, PARTS_PER_BATCH, worker_count(workers))
 
 
-def _parts(entries: list[IndexEntry], spills: Mapping[str, list[int]]) -> Iterator[list[Part]]:
+def _parts(entries: list[IndexEntry], spills: Mapping[str, list[int]]) -> Iterator[Part]:
     by_page = {entry.page_id: entry for entry in entries}
-    spilled: list[Part] = [
-        (spill, [by_page[page_id] for page_id in pages if page_id in by_page])
-        for spill, pages in spills.items()
-    ]
-    for start in range(0, len(spilled), SPILLS_PER_BATCH):
-        yield spilled[start : start + SPILLS_PER_BATCH]
+    for spill, pages in spills.items():
+        yield spill, [by_page[page_id] for page_id in pages if page_id in by_page]
     covered = {page_id for pages in spills.values() for page_id in pages}
     rest = [entry for entry in entries if entry.page_id not in covered]
-    for start in range(0, len(rest), BATCH_SIZE):
-        yield [(None, rest[start : start + BATCH_SIZE])]
+    for start in range(0, len(rest), PART_SIZE):
+        yield None, rest[start : start + PART_SIZE]
 
 
-def load_batch(url: str, universe: str, root: str, batches: list[list[Part]]) -> WriteCounts:
+def load_batch(url: str, universe: str, root: str, parts: list[Part]) -> WriteCounts:
     """Runs in a worker: read one batch's articles and upsert them in one transaction."""
     files = FileCache(Path(root))
-    articles = [article for parts in batches for part in parts for article in _articles(files, part)]
+    articles = [article for part in parts for article in _articles(files, part)]
     return PostgresStore(_engine(url), universe).write_batch(articles)
 
 

@@ -50,7 +50,7 @@ class Run:
         first_stage: str,
         work: Callable[[], None],
         *,
-        skip: Callable[[], bool] = lambda: False,
+        skip: Callable[[], bool] | None = None,
     ) -> Progress:
         """`work` under the run lock and logged; it ends `running_elsewhere` when another process
         holds the lock, `skipped` when `skip` says the work is done already, else `completed` or
@@ -60,7 +60,7 @@ class Run:
             if not mine:
                 self.progress.end("running_elsewhere")
                 return self.progress
-            if skip():
+            if skip is not None and skip():
                 self.progress.end("skipped")
                 return self.progress
             self._log = runs.RunLog(self.engine, self.universe, source, first_stage)

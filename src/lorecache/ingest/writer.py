@@ -39,7 +39,7 @@ class CacheWriter:
 
     def file_pages(self, pages: Iterable[RawPage]) -> Iterator[BatchResult]:
         """Parse `pages` into article files on every core, yielding each batch's result in order; the
-        index is the caller's to write (`settle`), as only it knows when the source has ended."""
+        index is the caller's to write, as only it knows when the source has ended."""
         return categorize(pages, self.universe, self.files, self.workers)
 
     def file_batch(self, pages: list[RawPage]) -> BatchResult:
@@ -49,11 +49,9 @@ class CacheWriter:
     def write_index(self, entries: Iterable[IndexEntry], fields: Fields) -> None:
         writer.write_index(self.files.root, sorted(entries, key=lambda entry: entry.page_id), fields)
 
-    def settle(self, corpus: Categorized) -> list[IndexEntry]:
+    def settle(self, corpus: Categorized) -> None:
         """Importance and aliases from the whole corpus, written to the index."""
-        entries = corpus.finalize()
-        self.write_index(entries, corpus.fields)
-        return entries
+        self.write_index(corpus.finalize(), corpus.fields)
 
     def write_rows(self, entries: Iterable[IndexEntry]) -> WriteCounts:
         """The filed articles of `entries` upserted into PostgreSQL in one transaction."""
