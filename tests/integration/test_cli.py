@@ -69,11 +69,11 @@ def test_migrate_without_a_file_cache_is_a_clear_error(environment: Path) -> Non
 
 
 def test_db_current_downgrade_upgrade(environment: Path) -> None:
-    assert runner.invoke(app, ["db", "current"]).output.strip() == "a1c5e9f3b7d2"
+    assert runner.invoke(app, ["db", "current"]).output.strip() == "6e2a8c4f1b93"
     assert runner.invoke(app, ["db", "downgrade", "base"]).exit_code == 0
     assert runner.invoke(app, ["db", "current"]).output.strip() == "(empty)"
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
-    assert runner.invoke(app, ["db", "current"]).output.strip() == "a1c5e9f3b7d2"
+    assert runner.invoke(app, ["db", "current"]).output.strip() == "6e2a8c4f1b93"
 
 
 def test_db_downgrade_without_a_revision_reverts_the_last_migration_only(environment: Path, engine) -> None:

@@ -33,7 +33,7 @@ def _tables(url: str) -> set[str]:
 
 def test_upgrade_downgrade_upgrade_round_trip(database_url: str) -> None:
     assert _tables(database_url) == TABLES
-    assert database.current(database_url) == "a1c5e9f3b7d2"
+    assert database.current(database_url) == "6e2a8c4f1b93"
 
     database.downgrade(database_url, "base")
     assert _tables(database_url) == set()
@@ -71,4 +71,5 @@ def test_alembic_command_line_from_the_repository_root(database_url: str) -> Non
     assert "Running upgrade f3a9c1d7b2e8 -> b8e4d1c9f2a6" in up.stderr
     assert "Running upgrade b8e4d1c9f2a6 -> d2e6b9a4c8f1" in up.stderr
     assert "Running upgrade d2e6b9a4c8f1 -> a1c5e9f3b7d2" in up.stderr
+    assert "Running upgrade a1c5e9f3b7d2 -> 6e2a8c4f1b93" in up.stderr
     assert _tables(database_url) == TABLES

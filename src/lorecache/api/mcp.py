@@ -19,9 +19,10 @@ from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import Field
 from starlette.types import Receive, Scope, Send
 
-from lorecache import __version__
+from lorecache import __version__, answers
+from lorecache.dates import Span
 from lorecache.lore import blocks, context, graph
-from lorecache.query import Continuity, ListQuery, unknown_filter
+from lorecache.query import BadParameter, Continuity, ListQuery, unknown_filter, when
 from lorecache.store.hybrid import HybridStore
 from lorecache.universes import Universe
 
@@ -34,6 +35,7 @@ Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]
 Filters = Annotated[
     dict[str, Text] | None, Field(max_length=8, description="Infobox field: text it contains.")
 ]
+Year = Annotated[str | None, Field(max_length=40, description="22 BBY, 4 ABY, or -22.")]
 
 
 def build(store: HybridStore, universe: Universe, tools: str = "full") -> MCPServer:
@@ -96,16 +98,29 @@ class _Lore:
         self.universe = universe
 
     async def search(
-        self, query: Text, category: str | None = None, continuity: Continuity = "all", limit: Limit = 10
+        self,
+        query: Text,
+        category: str | None = None,
+        continuity: Continuity = "all",
+        limit: Limit = 10,
+        from_: Annotated[Year, Field(validation_alias="from")] = None,
+        to: Year = None,
+        as_of: Year = None,
     ) -> dict[str, Any]:
-        """Find articles by name (typos forgiven) or by words of their text."""
+        """Find articles by name (typos forgiven) or words of their text; from/to/as_of: in-universe years."""
         self._known(category)
+        span, moment = self._when(from_, to, as_of)
         asked = ListQuery(
-            categories=(category,) if category else (), continuity=continuity, search=query, limit=limit
+            categories=(category,) if category else (),
+            continuity=continuity,
+            search=query,
+            limit=limit,
+            span=span,
+            as_of=moment,
         )
         page, served_from = await self.store.list_articles(asked)
         return {
-            "results": [_brief(item) for item in page.items],
+            "results": [_brief(item) for item in answers.page_items(page, moment)],
             "did_you_mean": page.did_you_mean,
             "served_from": served_from,
         }
@@ -126,37 +141,54 @@ class _Lore:
         continuity: Continuity = "canon",
         limit: Limit = 20,
         cursor: str | None = None,
+        from_: Annotated[Year, Field(validation_alias="from")] = None,
+        to: Year = None,
+        as_of: Year = None,
     ) -> dict[str, Any]:
-        """A category's articles, most linked first, filtered on infobox fields."""
+        """A category's articles, most linked first, filtered on infobox fields and in-universe time."""
         self._known(category)
         offset = _offset(cursor)
+        span, moment = self._when(from_, to, as_of)
         asked = ListQuery(
             categories=(category,),
             continuity=continuity,
             filters=await self._filters(category, filters),
             limit=limit,
             offset=offset,
+            span=span,
+            as_of=moment,
         )
         page, served_from = await self.store.list_articles(asked)
         return {
-            "results": [_brief(item) for item in page.items],
+            "results": [_brief(item) for item in answers.page_items(page, moment)],
             "next_cursor": str(offset + limit) if page.has_more else None,
             "served_from": served_from,
         }
 
     async def random_article(
-        self, category: str | None = None, filters: Filters = None, continuity: Continuity = "canon"
+        self,
+        category: str | None = None,
+        filters: Filters = None,
+        continuity: Continuity = "canon",
+        from_: Annotated[Year, Field(validation_alias="from")] = None,
+        to: Year = None,
+        as_of: Year = None,
     ) -> dict[str, Any]:
-        """A random article, optionally of a category and matching infobox filters."""
+        """A random article, optionally of a category, matching infobox filters and in-universe time."""
         self._known(category)
+        span, moment = self._when(from_, to, as_of)
         asked = ListQuery(
             categories=(category,) if category else (),
             continuity=continuity,
             filters=await self._filters(category, filters),
+            span=span,
+            as_of=moment,
         )
         found, served_from = await self.store.random(asked)
         if found is None:
             raise ToolError("no article matches these filters")
+        if moment is not None:
+            found = answers.seen_from(found, moment)
         return {**_brief(found), "served_from": served_from}
 
     async def related(
@@ -213,6 +245,12 @@ class _Lore:
             known = ", ".join(sorted(self.universe.categories))
             raise ToolError(f"unknown category {category!r}; known: {known}")
 
+    def _when(self, start: str | None, end: str | None, as_of: str | None) -> tuple[Span | None, int | None]:
+        try:
+            return when(self.universe.calendar, start, end, as_of)
+        except BadParameter as error:
+            raise ToolError(f"{error.name}: {error}") from None
+
     async def _filters(self, category: str | None, filters: dict[str, str] | None) -> tuple:
         pairs = tuple((filters or {}).items())
         if pairs:
@@ -236,10 +274,14 @@ def _brief(item: str) -> dict[str, Any]:
     summary = shown["summary"]
     if len(summary) > SUMMARY_CHARS:
         summary = summary[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
-    return {
+    brief = {
         "title": shown["title"],
         "category": shown["category"],
         "is_canon": shown["is_canon"],
         "summary": summary,
         "url": shown["url"],
+        "span": shown["span"],
     }
+    if "future" in shown:
+        brief["future"] = shown["future"]
+    return brief

@@ -18,9 +18,11 @@ from lorecache.api.schemas import (
     Health,
     PrefetchStatus,
     SearchResults,
+    Timeline,
 )
+from lorecache.dates import Span
 from lorecache.lore import context, graph
-from lorecache.query import Continuity, ListQuery, unknown_filter
+from lorecache.query import BadParameter, Continuity, ListQuery, unknown_filter, when
 from lorecache.runtime import DatabaseUnavailable, Runtime
 from lorecache.store.hybrid import HybridStore
 
@@ -47,6 +49,23 @@ Search = Annotated[
     Query(max_length=200, description="Any part of a name; case, accents, punctuation and typos forgiven."),
 ]
 ContinuityParam = Annotated[Continuity, Query(description="canon, legends or all.")]
+YEAR = "a year as the wiki writes it (`22 BBY`, `4 ABY`) or an integer on its axis (`-22`)"
+From = Annotated[
+    str | None,
+    Query(alias="from", max_length=40, description=f"Only articles whose span reaches this year: {YEAR}."),
+]
+To = Annotated[
+    str | None, Query(max_length=40, description=f"Only articles whose span begins by this year: {YEAR}.")
+]
+AsOf = Annotated[
+    str | None,
+    Query(
+        max_length=40,
+        description=f"No spoilers: hides what begins after this year and lists the dates still to come "
+        f"(`future`): {YEAR}.",
+    ),
+]
+TIME_PARAMETERS = {"from", "to", "as_of"}
 
 
 def _runtime(request: Request) -> Runtime:
@@ -129,9 +148,19 @@ async def _filters(request: Request, reader: HybridStore, category: str | None, 
     return tuple(extra)
 
 
+def _when(
+    runtime: Runtime, start: str | None, end: str | None, as_of: str | None
+) -> tuple[Span | None, int | None]:
+    """The time parameters as years, or a 422 naming the one that is wrong."""
+    try:
+        return when(runtime.universe.calendar, start, end, as_of)
+    except BadParameter as error:
+        raise _invalid(error.name, str(error)) from None
+
+
 async def _list(reader: HybridStore, query: ListQuery) -> Response:
     page, served_from = await reader.list_articles(query)
-    return _prepared(answers.array(answers.page_items(page)), served_from)
+    return _prepared(answers.array(answers.page_items(page, query.as_of)), served_from)
 
 
 def _capped(runtime: Runtime, limit: int) -> int:
@@ -152,10 +181,14 @@ async def locations(
     offset: Offset = 0,
     search: Search = None,
     continuity: ContinuityParam = "canon",
+    start: From = None,
+    to: To = None,
+    as_of: AsOf = None,
 ) -> Response:
     runtime = _runtime(request)
     _known(category, runtime.universe.categories_in("locations"))
-    declared = {"limit", "offset", "search", "continuity"}
+    span, moment = _when(runtime, start, to, as_of)
+    declared = {"limit", "offset", "search", "continuity", *TIME_PARAMETERS}
     query = ListQuery(
         categories=(category,),
         continuity=continuity,
@@ -163,6 +196,8 @@ async def locations(
         filters=await _filters(request, reader, category, declared),
         limit=_capped(runtime, limit),
         offset=offset,
+        span=span,
+        as_of=moment,
     )
     return await _list(reader, query)
 
@@ -180,16 +215,22 @@ async def canon_category(
     search: Search = None,
     limit: Limit = 20,
     offset: Offset = 0,
+    start: From = None,
+    to: To = None,
+    as_of: AsOf = None,
 ) -> Response:
     runtime = _runtime(request)
     _known(category, runtime.universe.categories)
+    span, moment = _when(runtime, start, to, as_of)
     query = ListQuery(
         categories=(category,),
         continuity="canon",
         search=search,
-        filters=await _filters(request, reader, category, {"limit", "offset", "search"}),
+        filters=await _filters(request, reader, category, {"limit", "offset", "search", *TIME_PARAMETERS}),
         limit=_capped(runtime, limit),
         offset=offset,
+        span=span,
+        as_of=moment,
     )
     return await _list(reader, query)
 
@@ -210,23 +251,30 @@ async def search(
     canon: Annotated[bool | None, Query(description="true: canon only; false: Legends only.")] = None,
     limit: Limit = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_SEARCH_OFFSET)] = 0,
+    start: From = None,
+    to: To = None,
+    as_of: AsOf = None,
 ) -> Response:
     """Ranked across categories: exact name, prefix, every word, typos, then full text; importance
     breaks ties, and the canon article comes before its Legends twin."""
     runtime = _runtime(request)
     if category is not None and category not in runtime.universe.categories:
         raise _invalid("category", f"unknown category {category!r}")
+    span, moment = _when(runtime, start, to, as_of)
     query = ListQuery(
         categories=(category,) if category else (),
         continuity="all" if canon is None else ("canon" if canon else "legends"),
         search=q,
         limit=_capped(runtime, limit),
         offset=offset,
+        span=span,
+        as_of=moment,
     )
     if not query.needle:
         return _json({"query": q, "results": [], "has_more": False, "did_you_mean": None})
     page, served_from = await reader.list_articles(query)
-    body = answers.search_results(q, answers.page_items(page), page.has_more, page.did_you_mean)
+    items = answers.page_items(page, query.as_of)
+    body = answers.search_results(q, items, page.has_more, page.did_you_mean)
     return _prepared(body, served_from)
 
 
@@ -314,19 +362,62 @@ async def random_article(
     reader: Reader,
     category: Annotated[str | None, Query(description="Only this category.")] = None,
     continuity: ContinuityParam = "canon",
+    start: From = None,
+    to: To = None,
+    as_of: AsOf = None,
 ) -> Response:
     runtime = _runtime(request)
     if category is not None and category not in runtime.universe.categories:
         raise _invalid("category", f"unknown category {category!r}")
+    span, moment = _when(runtime, start, to, as_of)
     query = ListQuery(
         categories=(category,) if category else (),
         continuity=continuity,
-        filters=await _filters(request, reader, category, {"category", "continuity"}),
+        filters=await _filters(request, reader, category, {"category", "continuity", *TIME_PARAMETERS}),
+        span=span,
+        as_of=moment,
     )
     found, served_from = await reader.random(query)
     if found is None:
         raise HTTPException(404, "no article matches these filters")
+    if moment is not None:
+        found = answers.seen_from(found, moment)
     return _prepared(found.encode(), served_from)
+
+
+@wiki.get("/timeline", response_model=Timeline)
+async def timeline(
+    request: Request,
+    reader: Reader,
+    start: From = None,
+    to: To = None,
+    category: Annotated[
+        str | None, Query(description="Only this category (default: battles, wars, missions… as configured).")
+    ] = None,
+    continuity: ContinuityParam = "canon",
+    as_of: AsOf = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> Response:
+    """What has a date, in order: where each begins, the most linked first. Each event has the text of
+    its date, its years, its link, and the year article it begins in (`year`: `19 BBY`), whose own
+    timeline is `?from=19 BBY&to=19 BBY`."""
+    runtime = _runtime(request)
+    calendar = runtime.universe.calendar
+    if category is not None and category not in runtime.universe.categories:
+        raise _invalid("category", f"unknown category {category!r}")
+    span, moment = _when(runtime, start, to, as_of)
+    query = ListQuery(
+        categories=(category,) if category else calendar.timeline,
+        continuity=continuity,
+        limit=_capped(runtime, limit),
+        offset=offset,
+        span=span,
+        as_of=moment,
+    )
+    page, served_from = await reader.timeline(query)
+    events = [answers.event(item, calendar) for item in answers.page_items(page, moment)]
+    return _json({"events": events, "has_more": page.has_more}, served_from)
 
 
 @wiki.get("/cache/stats", response_model=CacheStats)

@@ -2,9 +2,24 @@
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 InfoboxValue = str | list[str]
+
+
+class Date(BaseModel):
+    """An infobox date as written and as years (BBY negative); `from` null when open before
+    (`Before 32 BBY`), `to` null when open after; both null when the text holds no year."""
+
+    text: str
+    from_: int | None = Field(alias="from")
+    to: int | None
+    approximate: bool
+
+
+class Span(BaseModel):
+    from_: int | None = Field(alias="from")
+    to: int | None
 
 
 class ArticleSummary(BaseModel):
@@ -19,7 +34,11 @@ class ArticleSummary(BaseModel):
     image: str | None
     image_url: str | None = None
     importance: int
+    dates: dict[str, Date]
+    span: Span | None
     score: float | None = None
+    future: list[str] | None = None
+    """With `as_of`: the dates still to come then."""
 
 
 class SearchResults(BaseModel):
@@ -39,6 +58,23 @@ class ArticleDetail(ArticleSummary):
     redirected_from: str | None
     revision_id: int | None
     timestamp: str | None
+
+
+class Event(BaseModel):
+    title: str
+    category: str
+    is_canon: bool
+    date: str | None
+    from_: int | None = Field(alias="from")
+    to: int | None
+    year: str
+    url: str
+    link: str
+
+
+class Timeline(BaseModel):
+    events: list[Event]
+    has_more: bool
 
 
 class CategoryInfo(BaseModel):

@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 
 from lorecache.article import Article, RawPage, Redirect
+from lorecache.dates import Calendar
 from lorecache.parallel import ordered_batches, worker_count
 from lorecache.search.fulltext import document_terms, with_aliases
 from lorecache.store.files import FileCache, IndexEntry
@@ -87,7 +88,7 @@ def parse_batch(universe_name: str, root: str, pages: list[RawPage], spill: bool
             parsed = parse_page(page, universe)
             if isinstance(parsed, Article):
                 payloads.append(write_article(Path(root), parsed))
-                result.entries.append(_entry(parsed))
+                result.entries.append(_entry(parsed, universe.calendar))
                 result.inbound.update(parsed.links)
                 result.fields.setdefault(parsed.category, set()).update(parsed.infobox)
             elif isinstance(parsed, Redirect):
@@ -109,7 +110,7 @@ def merge_fields(into: dict[str, set[str]], more: dict[str, set[str]]) -> None:
         into.setdefault(category, set()).update(names)
 
 
-def _entry(article: Article) -> IndexEntry:
+def _entry(article: Article, calendar: Calendar) -> IndexEntry:
     return IndexEntry(
         page_id=article.page_id,
         title=article.title,
@@ -118,6 +119,7 @@ def _entry(article: Article) -> IndexEntry:
         importance=0,
         aliases=[],
         terms=document_terms(article),
+        span=calendar.article_dates(article)[1],
     )
 
 

@@ -53,7 +53,8 @@ class Statement:
 
 
 def scope(query: ListQuery, universe: str) -> Statement:
-    """Universe, categories, continuity and infobox filters: what every variant of the query shares."""
+    """Universe, categories, continuity, infobox and time filters: what every variant of the query
+    shares."""
     statement = Statement(["universe = :u"], {"u": universe})
     if query.categories:
         statement.conditions.append("category = ANY(:categories)")
@@ -65,7 +66,19 @@ def scope(query: ListQuery, universe: str) -> Statement:
         statement.conditions.append(f"search_infobox ->> :field{number} LIKE :value{number} ESCAPE '\\'")
         statement.params[f"field{number}"] = name
         statement.params[f"value{number}"] = f"%{like_escape(value)}%"
+    in_time(query, statement)
     return statement
+
+
+def in_time(query: ListQuery, statement: Statement, prefix: str = "") -> None:
+    """The time filters on span columns (`prefix` names their table): an undated article's are NULL,
+    which no comparison keeps, and an open side holds `dates.EARLIEST` or `dates.LATEST`."""
+    if query.span is not None:
+        statement.conditions.append(f"{prefix}span_from <= :span_end AND {prefix}span_to >= :span_start")
+        statement.params |= {"span_start": query.span.start, "span_end": query.span.end}
+    if query.as_of is not None:
+        statement.conditions.append(f"({prefix}span_from IS NULL OR {prefix}span_from <= :as_of)")
+        statement.params["as_of"] = query.as_of
 
 
 PROBE_LIMIT = 200
@@ -175,7 +188,7 @@ class PostgresTiers:
         crowded prefix's completions; a query filtering on infobox fields, which only `wiki_articles`
         holds, by the trigram index."""
         query, statement = self.query, self.statement
-        if query.filters:
+        if query.narrowed:
             named = f"CASE WHEN search_names LIKE :exact ESCAPE '\\' THEN {EXACT} ELSE {PREFIX} END"
             return _tier(query, statement, "search_names LIKE :prefix ESCAPE '\\'", named)
         exactness = f"min(CASE WHEN name = :needle THEN {EXACT} ELSE {PREFIX} END)"
@@ -201,10 +214,10 @@ class PostgresTiers:
         """
 
     def _every_word(self) -> str:
-        """WORDS: for one word without infobox filters a range of `article_words`, else each word
+        """WORDS: for one word without infobox or time filters a range of `article_words`, else each word
         looked up in the trigram index."""
         query, statement = self.query, self.statement
-        if query.filters or len(query.needle_words) != 1:
+        if query.narrowed or len(query.needle_words) != 1:
             return _tier(query, statement, _words(query, statement), str(WORDS))
         return self._ranged("article_words", "word", query.needle, str(WORDS))
 
@@ -365,8 +378,8 @@ def _edit_distance(statement: Statement, needle: str) -> str | None:
 
 
 def _one_word(query: ListQuery, fixes: Fixes) -> bool:
-    """A lone corrected word with no infobox filter: its typo tier is read from `article_words`."""
-    return len(query.needle_words) == 1 and not query.filters and bool(fixes[0])
+    """A lone corrected word with no infobox or time filter: its typo tier is read from `article_words`."""
+    return len(query.needle_words) == 1 and not query.narrowed and bool(fixes[0])
 
 
 def _one_word_typos(

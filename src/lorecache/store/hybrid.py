@@ -59,6 +59,9 @@ class HybridStore:
         the same prefixes again and again."""
         return await self._cached(("list", *query.key), lambda store: store.list_articles(query))
 
+    async def timeline(self, query: ListQuery) -> Served[Page]:
+        return await self._cached(("timeline", *query.key), lambda store: store.timeline(query))
+
     async def detail(self, title: str, continuity: Continuity = "all") -> Served[Detail | None]:
         key = ("detail", title, continuity)
         return await self._cached(key, lambda store: store.detail(title, continuity))

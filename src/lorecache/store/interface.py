@@ -93,6 +93,10 @@ class LoreReader(Protocol):
     def list_articles(self, query: ListQuery) -> Page:
         """A page of a category or search: browsing when the query has no search, else the cascade's."""
 
+    def timeline(self, query: ListQuery) -> Page:
+        """A page of the dated articles of the query's categories, in timeline order: where each
+        begins (`dates.Span.at`), the most linked first, then by page id."""
+
     def get(self, title: str, continuity: Continuity = "all") -> Article | None:
         """By title, any case, or alias; `legends` prefers the `/Legends` twin, otherwise canon first."""
 

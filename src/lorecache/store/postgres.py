@@ -55,8 +55,16 @@ ARTICLE_COLUMNS = (
     "importance",
 )
 SEARCH_COLUMNS = ("search_title", "search_names", "search_infobox", "search_text")
+SPAN_COLUMNS = ("span_from", "span_to", "span_at")
 PREPARED_COLUMNS = ("list_json", "detail_json")
-STAGING_COLUMNS = ("universe", *ARTICLE_COLUMNS, *SEARCH_COLUMNS, *PREPARED_COLUMNS, "content_hash")
+STAGING_COLUMNS = (
+    "universe",
+    *ARTICLE_COLUMNS,
+    *SEARCH_COLUMNS,
+    *SPAN_COLUMNS,
+    *PREPARED_COLUMNS,
+    "content_hash",
+)
 
 _CREATE_STAGING = """
 CREATE TEMPORARY TABLE staged_articles (
@@ -64,7 +72,7 @@ CREATE TEMPORARY TABLE staged_articles (
     is_canon boolean, summary text, infobox jsonb, links text[], aliases text[], image text,
     extra_metadata jsonb, revision_id bigint, revision_timestamp timestamptz, importance integer,
     search_title text, search_names text, search_infobox jsonb, search_text text,
-    list_json text, detail_json text, content_hash text
+    span_from integer, span_to integer, span_at integer, list_json text, detail_json text, content_hash text
 ) ON COMMIT DROP
 """
 
@@ -197,15 +205,16 @@ _WORDS = Lane(
         """,
         "DELETE FROM category_ranks WHERE universe = :u",
         """
-        INSERT INTO category_ranks (universe, category, continuity, rank, article_id)
+        INSERT INTO category_ranks (universe, category, continuity, rank, article_id, span_from, span_to)
         SELECT universe, category, CASE WHEN is_canon THEN 'canon' ELSE 'legends' END,
                row_number() OVER (
                    PARTITION BY category, is_canon ORDER BY importance DESC, title COLLATE "C"
-               ), id
+               ), id, span_from, span_to
         FROM wiki_articles WHERE universe = :u
         UNION ALL
         SELECT universe, category, 'all',
-               row_number() OVER (PARTITION BY category ORDER BY importance DESC, title COLLATE "C"), id
+               row_number() OVER (PARTITION BY category ORDER BY importance DESC, title COLLATE "C"), id,
+               span_from, span_to
         FROM wiki_articles WHERE universe = :u
         """,
     ),
@@ -272,10 +281,17 @@ def _staging_row(article: Article, legends_suffix: str) -> tuple[Any, ...]:
         joined(names_of(article.title, article.aliases, legends_suffix)),
         orjson.dumps(infobox_terms(article.infobox)).decode(),
         search_text(article),
+        *_span_row(article),
         answers.list_item(article),
         answers.detail(article),
         content_hash(article),
     )
+
+
+def _span_row(article: Article) -> tuple[int | None, int | None, int | None]:
+    """The span columns: all NULL for an article without a date."""
+    span = load(article.universe).calendar.article_dates(article)[1]
+    return (span.start, span.end, span.at) if span else (None, None, None)
 
 
 class PostgresStore:
@@ -353,7 +369,8 @@ class PostgresStore:
             self.refresh_derived()
 
     def _prepare_answers(self) -> None:
-        """The prepared answers of the articles written before they were kept, a batch at a time."""
+        """The prepared answers of the articles written before they were kept (or dropped by a
+        migration that changed them), and their spans, a batch at a time."""
         while True:
             with self.engine.begin() as connection:
                 rows = connection.execute(
@@ -366,7 +383,12 @@ class PostgresStore:
                 if not rows:
                     return
                 prepared = [
-                    {"id": row["id"], "list": answers.list_item(article), "detail": answers.detail(article)}
+                    {
+                        "id": row["id"],
+                        "list": answers.list_item(article),
+                        "detail": answers.detail(article),
+                        **dict(zip(SPAN_COLUMNS, _span_row(article), strict=True)),
+                    }
                     for row in rows
                     for article in [_article(self.universe, row)]
                 ]
@@ -374,6 +396,13 @@ class PostgresStore:
                     text(
                         "INSERT INTO article_answers (article_id, list_json, detail_json) "
                         "VALUES (:id, :list, :detail)"
+                    ),
+                    prepared,
+                )
+                connection.execute(
+                    text(
+                        "UPDATE wiki_articles SET span_from = :span_from, span_to = :span_to, "
+                        "span_at = :span_at WHERE id = :id"
                     ),
                     prepared,
                 )
@@ -408,6 +437,17 @@ class PostgresStore:
                 if ranked[0]["ranked"]:
                     return page
             return fetch(connection, *_live(query, self.universe))
+
+    def timeline(self, query: ListQuery) -> Page:
+        """In the order of `ix_wiki_articles_timeline`, which a page reads from its start."""
+        statement = pg.scope(query, self.universe)
+        sql = (
+            "SELECT list_json FROM wiki_articles JOIN article_answers ON article_id = id "
+            f"WHERE {statement.where()} AND span_at IS NOT NULL "
+            "ORDER BY span_at, importance DESC, page_id LIMIT :limit OFFSET :offset"
+        )
+        rows = self._rows(sql, {**statement.params, "limit": query.limit + 1, "offset": query.offset})
+        return Page([row["list_json"] for row in rows[: query.limit]], len(rows) > query.limit)
 
     def random(self, query: ListQuery) -> str | None:
         statement = pg.scope(query, self.universe)
@@ -589,17 +629,25 @@ def _live(query: ListQuery, universe: str) -> Statement:
 def _placed(query: ListQuery, universe: str) -> list[Statement]:
     """A page of one category read by its place in `category_ranks`, and whether the category is ranked
     at all (in the same round trip)."""
-    params = {
-        "u": universe,
-        "category": query.categories[0],
-        "continuity": query.continuity,
-        "limit": query.limit + 1,
-        "offset": query.offset,
-    }
-    page = """
+    statement = pg.Statement(
+        ["r.universe = :u", "r.category = :category", "r.continuity = :continuity"],
+        {
+            "u": universe,
+            "category": query.categories[0],
+            "continuity": query.continuity,
+            "limit": query.limit + 1,
+            "offset": query.offset,
+        },
+    )
+    pg.in_time(query, statement, "r.")
+    # Unfiltered, ranks are consecutive: the page begins past the offset's rank, found in the index.
+    paged = "LIMIT :limit OFFSET :offset" if query.narrowed else "LIMIT :limit"
+    if not query.narrowed:
+        statement.conditions.append("r.rank > :offset")
+    page = f"""
         SELECT a.list_json FROM category_ranks r JOIN article_answers a USING (article_id)
-        WHERE r.universe = :u AND r.category = :category AND r.continuity = :continuity AND r.rank > :offset
-        ORDER BY r.rank LIMIT :limit
+        WHERE {statement.where()}
+        ORDER BY r.rank {paged}
     """
     ranked = """
         SELECT EXISTS (
@@ -607,4 +655,4 @@ def _placed(query: ListQuery, universe: str) -> list[Statement]:
             WHERE universe = :u AND category = :category AND continuity = :continuity
         ) AS ranked
     """
-    return [(page, params), (ranked, params)]
+    return [(page, statement.params), (ranked, statement.params)]

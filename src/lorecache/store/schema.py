@@ -63,6 +63,14 @@ class WikiArticle(Base):
             func.length(text("search_title")),
             postgresql_include=["search_title", "id"],
         ),
+        Index(
+            "ix_wiki_articles_timeline",
+            "universe",
+            "span_at",
+            text("importance DESC"),
+            "page_id",
+            postgresql_where=text("span_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -87,6 +95,11 @@ class WikiArticle(Base):
     search_names: Mapped[str] = mapped_column(Text, nullable=False, server_default="|")
     search_infobox: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False, server_default="{}")
     search_vector: Mapped[Any] = mapped_column(TSVECTOR)
+    span_from: Mapped[int | None] = mapped_column(Integer)
+    """The in-universe span (`lorecache.dates.Span`); NULL when the article has no date."""
+    span_to: Mapped[int | None] = mapped_column(Integer)
+    span_at: Mapped[int | None] = mapped_column(Integer)
+    """Where a timeline places it."""
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _created()
@@ -214,7 +227,7 @@ class CategoryRank(Base):
             "category",
             "continuity",
             "rank",
-            postgresql_include=["article_id"],
+            postgresql_include=["article_id", "span_from", "span_to"],
         ),
     )
 
@@ -223,6 +236,8 @@ class CategoryRank(Base):
     continuity: Mapped[str] = mapped_column(String(8), nullable=False)
     rank: Mapped[int] = mapped_column(Integer, nullable=False)
     article_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    span_from: Mapped[int | None] = mapped_column(Integer)
+    span_to: Mapped[int | None] = mapped_column(Integer)
     __mapper_args__: ClassVar[dict] = {"primary_key": ["universe", "category", "continuity", "rank"]}
 
 

@@ -6,10 +6,12 @@ Adding a wiki is adding a file here; nothing in the code names a universe.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from urllib.parse import quote
+
+from lorecache.dates import Calendar, load_calendar
 
 
 class UnknownUniverseError(LookupError):
@@ -76,6 +78,8 @@ class Universe:
     scrape: ScrapeRules = ScrapeRules()
     images: ImageRules = ImageRules()
     license: str = "CC BY-SA 3.0"
+    calendar: Calendar = field(default_factory=lambda: load_calendar({}))
+    """In-universe dates (`[dates]`): none read without it."""
 
     @property
     def attribution(self) -> str:
@@ -136,6 +140,7 @@ def load(name: str) -> Universe:
         group_of_category=group_of_category,
         scrape=_scrape_rules(data.get("scrape", {})),
         images=ImageRules(**{**data.get("images", {}), "hosts": tuple(data.get("image_hosts", ()))}),
+        calendar=load_calendar(data.get("dates", {})),
     )
 
 

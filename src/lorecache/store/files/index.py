@@ -1,6 +1,6 @@
 """The file cache's index: a row per article with what a list or search needs without opening the
 article's file (importance from inbound links, aliases from redirects, category, canon, full-text
-terms), and what the cache derives from all the rows when it loads them.
+terms, in-universe span), and what the cache derives from all the rows when it loads them.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from lorecache.article import Article
+from lorecache.dates import Span
 from lorecache.search.memory import NameIndex
 from lorecache.store.interface import Counts
 from lorecache.text import fold
@@ -35,6 +36,7 @@ class IndexEntry:
     importance: int
     aliases: list[str] | tuple[()]
     terms: str = ""
+    span: Span | None = None
 
     @property
     def search_title(self) -> str:
@@ -58,21 +60,23 @@ class IndexEntry:
             self.importance,
             self.aliases,
             self.terms,
+            self.span,
         ]
 
     @classmethod
     def from_row(
         cls, row: list[Any], terms: bool = True, categories: dict[str, str] | None = None
     ) -> IndexEntry:
-        """Rows written before full text had six columns; they load with no terms. Without `terms` an
-        entry is what a reader keeps in memory for every article: no terms, one string per category,
-        one empty tuple for all the articles without aliases."""
-        page_id, title, category, is_canon, importance, aliases, *text = row
+        """Rows written before full text had six columns, before spans seven; they load with no terms,
+        no span. Without `terms` an entry is what a reader keeps in memory for every article: no
+        terms, one string per category, one empty tuple for all the articles without aliases."""
+        page_id, title, category, is_canon, importance, aliases, *rest = row
+        span = Span(*rest[1]) if len(rest) > 1 and rest[1] is not None else None
         if categories is not None:
             category = categories.setdefault(category, category)
         if not terms:
-            return cls(page_id, title, category, is_canon, importance, aliases or ())
-        return cls(page_id, title, category, is_canon, importance, aliases, "".join(text))
+            return cls(page_id, title, category, is_canon, importance, aliases or (), span=span)
+        return cls(page_id, title, category, is_canon, importance, aliases, rest[0] if rest else "", span)
 
 
 class Index:
@@ -86,6 +90,9 @@ class Index:
         self.ranked_in: dict[str, list[int]] = {}
         for position in self.ranked:
             self.ranked_in.setdefault(entries[position].category, []).append(position)
+        dated = [(e.span.at, -e.importance, e.page_id, p) for p, e in enumerate(entries) if e.span]
+        self.timeline = [position for *_, position in sorted(dated)]
+        """Dated entries in timeline order, as PostgreSQL's `ix_wiki_articles_timeline` holds them."""
         self.counts: Counts = {}
         for entry in entries:
             counts = self.counts.setdefault(entry.category, {"articles": 0, "canon": 0})

@@ -147,6 +147,13 @@ class FileCache:
         items = [self._item(index.entries[hit.ref]) for hit in found.hits]
         return Page(items, found.has_more, found.hits, found.did_you_mean)
 
+    def timeline(self, query: ListQuery) -> Page:
+        """A walk of the index's timeline order, stopping at the page."""
+        index = self._index()
+        kept = (p for p in index.timeline if self._keeps(index, query, p))
+        page = list(islice(kept, query.offset, query.offset + query.limit + 1))
+        return Page([self._item(index.entries[p]) for p in page[: query.limit]], len(page) > query.limit)
+
     def random(self, query: ListQuery) -> str | None:
         index = self._index()
         positions = [p for p, entry in enumerate(index.entries) if self._in_scope(entry, query)]
@@ -184,7 +191,11 @@ class FileCache:
 
     @staticmethod
     def _in_scope(entry: IndexEntry, query: ListQuery) -> bool:
-        return (not query.categories or entry.category in query.categories) and query.wants(entry.is_canon)
+        return (
+            (not query.categories or entry.category in query.categories)
+            and query.wants(entry.is_canon)
+            and query.in_time(entry.span)
+        )
 
     def _passes_filters(self, entry: IndexEntry, query: ListQuery) -> bool:
         if not query.filters:
