@@ -1,5 +1,6 @@
 """Routes. Data answers carry `X-Served-From: postgres|file_cache`."""
 
+import logging
 from typing import Annotated, Any
 
 import orjson
@@ -25,6 +26,8 @@ from lorecache.lore import context, graph
 from lorecache.query import BadParameter, Continuity, ListQuery, unknown_filter, when
 from lorecache.runtime import DatabaseUnavailable, Runtime
 from lorecache.store.hybrid import HybridStore
+
+log = logging.getLogger(__name__)
 
 service = APIRouter(tags=["service"])
 wiki = APIRouter(prefix="/api/v1/wiki", tags=["wiki"])
@@ -155,6 +158,7 @@ def _when(
     try:
         return when(runtime.universe.calendar, start, end, as_of)
     except BadParameter as error:
+        log.info("refused a request: %s: %s", error.name, error)
         raise _invalid(error.name, str(error)) from None
 
 

@@ -60,7 +60,7 @@ class IndexEntry:
             self.importance,
             self.aliases,
             self.terms,
-            self.span,
+            list(self.span) if self.span else None,
         ]
 
     @classmethod
