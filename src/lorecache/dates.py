@@ -70,15 +70,27 @@ class Date:
 
 
 @dataclass(frozen=True, slots=True)
+class SpanRule:
+    """Where a span is read from: the earliest start of the `start` fields to the latest end of the
+    `end` fields (one field for both: a single date). A side without a year is open, unless `reach`
+    bounds it that many years from the other: a death with no birth does not make a life as old as
+    the galaxy."""
+
+    start: tuple[str, ...]
+    end: tuple[str, ...]
+    reach: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Calendar:
     """A universe's era notation and date fields. `eras` maps each marker to its direction (`BBY` -1:
-    years counted back from the epoch; `ABY` 1); `spans` are the (start fields, end fields) pairs an
-    article's span is read from, the first that holds a year winning; `timeline` the categories a
+    years counted back from the epoch; `ABY` 1); `spans` are the rules an article's span is read
+    from, the first whose fields hold a year winning; `timeline` the categories a
     timeline lists unless asked for another."""
 
     eras: Mapping[str, int]
     fields: tuple[str, ...]
-    spans: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
+    spans: tuple[SpanRule, ...]
     timeline: tuple[str, ...] = ()
     _years: re.Pattern[str] = field(init=False, repr=False, compare=False)
     _asked: re.Pattern[str] = field(init=False, repr=False, compare=False)
@@ -172,15 +184,16 @@ class Calendar:
         )
 
     def span(self, dates: Mapping[str, Date]) -> Span | None:
-        """From the first pair of fields holding a year: the earliest start of its start fields to the
-        latest end of its end fields, a side without a year open."""
-        for first, last in self.spans:
-            starts = [dates[name] for name in first if name in dates and dates[name].parsed]
-            ends = [dates[name] for name in last if name in dates and dates[name].parsed]
+        """From the first rule whose fields hold a year (`SpanRule`)."""
+        for rule in self.spans:
+            starts = [dates[name] for name in rule.start if name in dates and dates[name].parsed]
+            ends = [dates[name] for name in rule.end if name in dates and dates[name].parsed]
             if not starts and not ends:
                 continue
             low = _bound([d.start for d in starts], min, EARLIEST)
             high = _bound([d.end for d in ends], max, LATEST)
+            if rule.reach is not None and (low == EARLIEST) != (high == LATEST):
+                low, high = (high - rule.reach, high) if low == EARLIEST else (low, low + rule.reach)
             return Span(min(low, high), max(low, high))
         return None
 
@@ -218,8 +231,9 @@ def future(dates: Mapping[str, Any], as_of: int) -> list[str]:
 
 def load_calendar(data: Mapping[str, Any]) -> Calendar:
     """A universe TOML's `[dates]` table."""
-    spans = tuple((tuple(pair[0]), tuple(pair[1])) for pair in data.get("spans", ()))
-    named = (name for pair in spans for side in pair for name in side)
+    rules = data.get("spans", ())
+    spans = tuple(SpanRule(tuple(rule["start"]), tuple(rule["end"]), rule.get("reach")) for rule in rules)
+    named = (name for rule in spans for name in (*rule.start, *rule.end))
     fields = tuple(dict.fromkeys([*named, *data.get("fields", ())]))
     return Calendar(
         eras=dict(data.get("eras", {})),
