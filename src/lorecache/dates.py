@@ -190,10 +190,20 @@ class Calendar:
             ends = [dates[name] for name in rule.end if name in dates and dates[name].parsed]
             if not starts and not ends:
                 continue
-            low = _bound([d.start for d in starts], min, EARLIEST)
-            high = _bound([d.end for d in ends], max, LATEST)
-            if rule.reach is not None and (low == EARLIEST) != (high == LATEST):
-                low, high = (high - rule.reach, high) if low == EARLIEST else (low, low + rule.reach)
+            low = _bound([d.start for d in starts], min)
+            high = _bound([d.end for d in ends], max)
+            if rule.reach is not None:
+                known = [year for d in (*starts, *ends) for year in (d.start, d.end) if year is not None]
+                # An open side is `reach` years from the nearest year known on its own side, else on
+                # the other: a life `Prior to 19 BBY` runs from 119 BBY at the earliest to 81 ABY.
+                if low is None:
+                    own = [d.end for d in starts if d.end is not None]
+                    low = min(own or known) - rule.reach
+                if high is None:
+                    own = [d.start for d in ends if d.start is not None]
+                    high = max(own or known) + rule.reach
+            low = EARLIEST if low is None else low
+            high = LATEST if high is None else high
             return Span(min(low, high), max(low, high))
         return None
 
@@ -202,9 +212,10 @@ class Calendar:
         return found, self.span(found)
 
 
-def _bound(values: list[int | None], pick: Any, open_side: int) -> int:
+def _bound(values: list[int | None], pick: Any) -> int | None:
+    """The earliest (or latest) of some bounds; None when there are none, or one is open."""
     if not values or None in values:
-        return open_side
+        return None
     return pick(values)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -253,9 +254,15 @@ class WriteCounts:
 
 
 def content_hash(article: Article) -> str:
-    """Of the article and of the format of its prepared answers: either changed, the row is rewritten."""
+    """Of the article, of the format of its prepared answers and of the calendar its dates are read
+    by: any of them changed, the row is rewritten."""
     content = orjson.dumps(article, option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(b"%d:%s" % (answers.FORMAT, content)).hexdigest()
+    return hashlib.sha256(b"%d:%s:%s" % (answers.FORMAT, _calendar_of(article.universe), content)).hexdigest()
+
+
+@lru_cache
+def _calendar_of(universe: str) -> bytes:
+    return repr(load(universe).calendar).encode()
 
 
 def _staging_row(article: Article, legends_suffix: str) -> tuple[Any, ...]:
@@ -644,10 +651,13 @@ def _placed(query: ListQuery, universe: str) -> list[Statement]:
     paged = "LIMIT :limit OFFSET :offset" if query.narrowed else "LIMIT :limit"
     if not query.narrowed:
         statement.conditions.append("r.rank > :offset")
+    # The page's places first, then their answers: an offset skips places, not answers.
     page = f"""
-        SELECT a.list_json FROM category_ranks r JOIN article_answers a USING (article_id)
-        WHERE {statement.where()}
-        ORDER BY r.rank {paged}
+        SELECT a.list_json FROM (
+            SELECT r.article_id, r.rank FROM category_ranks r
+            WHERE {statement.where()} ORDER BY r.rank {paged}
+        ) AS r JOIN article_answers a USING (article_id)
+        ORDER BY r.rank
     """
     ranked = """
         SELECT EXISTS (
