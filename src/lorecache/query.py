@@ -103,7 +103,8 @@ def when(
     for name, text in (("from", start), ("to", end), ("as_of", as_of)):
         years[name] = None if text is None else calendar.year(text)
         if text is not None and years[name] is None:
-            raise BadParameter(name, f"{text!r} is no year: write it as the wiki does (22 BBY) or as -22")
+            shown = text[:40]
+            raise BadParameter(name, f"{shown!r} is no year: write it as the wiki does (22 BBY) or as -22")
     low, high = years["from"], years["to"]
     if low is not None and high is not None and low > high:
         raise BadParameter("from", f"from ({start}) is after to ({end})")

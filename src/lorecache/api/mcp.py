@@ -35,7 +35,8 @@ Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]
 Filters = Annotated[
     dict[str, Text] | None, Field(max_length=8, description="Infobox field: text it contains.")
 ]
-Year = Annotated[str | None, Field(max_length=40, description="22 BBY, 4 ABY, or -22.")]
+Year = str | None
+"""An in-universe year (`22 BBY`); described once in each tool's description, to keep schemas small."""
 
 
 def build(store: HybridStore, universe: Universe, tools: str = "full") -> MCPServer:
@@ -107,7 +108,7 @@ class _Lore:
         to: Year = None,
         as_of: Year = None,
     ) -> dict[str, Any]:
-        """Find articles by name (typos forgiven) or words of their text; from/to/as_of: in-universe years."""
+        """Find articles by name (typos forgiven) or words of their text; from/to/as_of: years (22 BBY)."""
         self._known(category)
         span, moment = self._when(from_, to, as_of)
         asked = ListQuery(
@@ -145,7 +146,7 @@ class _Lore:
         to: Year = None,
         as_of: Year = None,
     ) -> dict[str, Any]:
-        """A category's articles, most linked first, filtered on infobox fields and in-universe time."""
+        """A category's articles, most linked first; filters on infobox fields; from/to/as_of: 22 BBY."""
         self._known(category)
         offset = _offset(cursor)
         span, moment = self._when(from_, to, as_of)
@@ -174,7 +175,7 @@ class _Lore:
         to: Year = None,
         as_of: Year = None,
     ) -> dict[str, Any]:
-        """A random article, optionally of a category, matching infobox filters and in-universe time."""
+        """A random article, optionally of a category, infobox filters, from/to/as_of (22 BBY)."""
         self._known(category)
         span, moment = self._when(from_, to, as_of)
         asked = ListQuery(
