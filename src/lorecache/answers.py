@@ -86,7 +86,8 @@ def page_items(page: Page, as_of: int | None = None) -> list[str]:
 
 def event(item: str, calendar: Calendar) -> dict[str, Any]:
     """A list item as a timeline shows it: the text of the date that places it, its years, its link,
-    and the year article of where it begins (`19 BBY`)."""
+    and the year article of where it begins (`19 BBY`; none for a span open on both sides, which the
+    timeline places last)."""
     shown = orjson.loads(item)
     span = shown["span"]
     when = span["from"] if span["from"] is not None else span["to"]
@@ -100,7 +101,7 @@ def event(item: str, calendar: Calendar) -> dict[str, Any]:
         "date": placed["text"] if placed else None,
         "from": span["from"],
         "to": span["to"],
-        "year": calendar.label(when),
+        "year": None if when is None else calendar.label(when),
         "url": shown["url"],
         "link": f"{ARTICLE_ROUTE}{quote(shown['title'], safe='')}",
     }

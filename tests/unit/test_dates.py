@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lorecache import answers
 from lorecache.article import Article, RawPage
 from lorecache.dates import EARLIEST, LATEST, Calendar, Date, Span, load_calendar
 from lorecache.universes import load
@@ -168,3 +170,14 @@ def test_a_universe_without_dates_reads_none() -> None:
     assert bare.parse("19 BBY") == Date("19 BBY", None, None)
     assert bare.dates({"born": "19 BBY"}) == {}
     assert bare.year("19 BBY") is None
+
+
+def test_an_event_open_on_both_sides_has_no_year_article() -> None:
+    founded = {"text": "Before 100 BBY", "from": None, "to": -100, "approximate": False}
+    item = {"title": "Old order", "category": "organizations", "is_canon": True, "url": "u", "dates": {}}
+    open_both = item | {"dates": {"date_founded": founded}, "span": {"from": None, "to": None}}
+    shown = answers.event(orjson.dumps(open_both).decode(), CALENDAR)
+    assert (shown["date"], shown["from"], shown["to"], shown["year"]) == ("Before 100 BBY", None, None, None)
+    dated = answers.event(orjson.dumps(item | {"span": {"from": None, "to": -19}}).decode(), CALENDAR)
+    assert (dated["date"], dated["year"]) == (None, "19 BBY")
+    assert dated["link"] == "/api/v1/wiki/articles/Old%20order"

@@ -67,7 +67,7 @@ class Event(BaseModel):
     date: str | None
     from_: int | None = Field(alias="from")
     to: int | None
-    year: str
+    year: str | None
     url: str
     link: str
 
