@@ -2,7 +2,7 @@
 time on the largest category.
 
     python -m bench.dates [DUMP] [--workers N]                                (coverage only)
-    python -m bench.dates [DUMP] --database URL --data-dir DIR [--rounds 3]   (and latency)
+    python -m bench.dates [DUMP] --database URL --data-dir DIR [--rounds 3] [--no-coverage]   (and latency)
 
 Coverage is read straight from the dump, through the page parser (every core) and the universe's
 calendar: per date field, how many infobox values there are, how many hold a year of an era (`19 BBY`),
@@ -217,9 +217,11 @@ def main() -> None:
     parser.add_argument("--database", help="a database loaded with the dump: time its filters")
     parser.add_argument("--data-dir", type=Path, help="the data directory of that load (its file cache)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-coverage", action="store_true", help="latency only")
     args = parser.parse_args()
     print(f"{args.dump.name}; {machine_speed()}")
-    print_coverage(coverage(args.dump, args.workers))
+    if not args.no_coverage:
+        print_coverage(coverage(args.dump, args.workers))
     if args.database:
         latency(args.database, args.data_dir, args.rounds)
 

@@ -14,10 +14,11 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from lorecache import answers
 from lorecache.article import Article
+from lorecache.dates import Span
 from lorecache.query import Continuity, ListQuery
 from lorecache.search import cascade
 from lorecache.search import postgres as pg
@@ -34,6 +35,7 @@ from lorecache.store.interface import (
     linking_fields,
     summarize,
 )
+from lorecache.store.schema import PLACE_SPAN
 from lorecache.text import fold
 from lorecache.universes import load
 
@@ -440,10 +442,28 @@ class PostgresStore:
         `category_ranks`, so a page deep into it does not read every row before it."""
         with self.reader.connect() as connection:
             if not query.filters and len(query.categories) == 1:
+                if query.span and (few := self._few_placed(connection, query, query.span)) is not None:
+                    return few
                 page, ranked = fetch_together(connection, _placed(query, self.universe))
                 if ranked[0]["ranked"]:
                     return page
             return fetch(connection, *_live(query, self.universe))
+
+    def _few_placed(
+        self, connection: Connection, query: ListQuery, span: Span
+    ) -> list[dict[str, Any]] | None:
+        """An interval few places of the category hold (a year long before the films), found by the
+        GiST index of their spans and ranked here; None when it holds more than FEW_PLACES, which a
+        walk of the category in rank order meets soon enough, or the category is not ranked yet."""
+        placed, ranked = fetch_together(connection, _spanned(query, span, self.universe))
+        if len(placed) > FEW_PLACES or not ranked[0]["ranked"]:
+            return None
+        placed.sort(key=lambda row: row["rank"])
+        ids = [row["article_id"] for row in placed[query.offset : query.offset + query.limit + 1]]
+        if not ids:
+            return []
+        items = {row["id"]: row for row in fetch(connection, *pg.by_id(ids))}
+        return [items[article_id] for article_id in ids]
 
     def timeline(self, query: ListQuery) -> Page:
         """In the order of `ix_wiki_articles_timeline`, which a page reads from its start."""
@@ -633,6 +653,41 @@ def _live(query: ListQuery, universe: str) -> Statement:
     return sql, {**statement.params, "limit": query.limit + 1, "offset": query.offset}
 
 
+FEW_PLACES = 500
+
+
+def _spanned(query: ListQuery, span: Span, universe: str) -> list[Statement]:
+    """The places (id, rank) of one category whose spans overlap the query's, up to one more than
+    FEW_PLACES, by `ix_category_ranks_span`; and whether the category is ranked."""
+    category, continuity = query.categories[0], query.continuity
+    params = {
+        "u": universe,
+        "category": category,
+        "continuity": continuity,
+        "place": f"{universe}/{category}/{continuity}",
+        "span_start": span.start,
+        "span_end": span.end,
+        "as_of": query.as_of,
+        "few": FEW_PLACES + 1,
+    }
+    moment = "AND span_from <= :as_of" if query.as_of is not None else ""
+    wanted = "box(point(hashtext(:place), :span_start), point(hashtext(:place), :span_end))"
+    places = f"""
+        SELECT article_id, rank FROM category_ranks
+        WHERE universe = :u AND category = :category AND continuity = :continuity AND span_from IS NOT NULL
+          AND {PLACE_SPAN} && {wanted} {moment}
+        LIMIT :few
+    """
+    return [(places, params), (_RANKED, params)]
+
+
+_RANKED = """
+    SELECT EXISTS (
+        SELECT FROM category_ranks WHERE universe = :u AND category = :category AND continuity = :continuity
+    ) AS ranked
+"""
+
+
 def _placed(query: ListQuery, universe: str) -> list[Statement]:
     """A page of one category read by its place in `category_ranks`, and whether the category is ranked
     at all (in the same round trip)."""
@@ -659,10 +714,4 @@ def _placed(query: ListQuery, universe: str) -> list[Statement]:
         ) AS r JOIN article_answers a USING (article_id)
         ORDER BY r.rank
     """
-    ranked = """
-        SELECT EXISTS (
-            SELECT FROM category_ranks
-            WHERE universe = :u AND category = :category AND continuity = :continuity
-        ) AS ranked
-    """
-    return [(page, statement.params), (ranked, statement.params)]
+    return [(page, statement.params), (_RANKED, statement.params)]

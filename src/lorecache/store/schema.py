@@ -19,6 +19,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+_PLACE = "hashtext(universe || '/' || category || '/' || continuity)"
+PLACE_SPAN = f"box(point({_PLACE}, span_from), point({_PLACE}, span_to))"
+"""A place's span as its GiST index holds it: a box one point wide, at the hash of its universe,
+category and continuity, so one index serves every category without an extension for text keys."""
+
 
 class Base(DeclarativeBase):
     pass
@@ -228,6 +233,12 @@ class CategoryRank(Base):
             "continuity",
             "rank",
             postgresql_include=["article_id", "span_from", "span_to"],
+        ),
+        Index(
+            "ix_category_ranks_span",
+            text(PLACE_SPAN),
+            postgresql_using="gist",
+            postgresql_where=text("span_from IS NOT NULL"),
         ),
     )
 

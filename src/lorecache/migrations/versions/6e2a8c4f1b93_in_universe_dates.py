@@ -3,7 +3,9 @@
 Each article's in-universe span on the years axis (`lorecache.dates`): `span_from`, `span_to` (an
 open side holds the axis' far end; both NULL when the article has no date) and `span_at`, where a
 timeline places it, indexed in timeline order. `category_ranks` carries the span beside each place, in
-its index, so that a page of a category filtered by time is read by an index-only scan.
+its index, so that a page of a category filtered by time is read by an index-only scan; and a GiST
+index of the spans of each category's places (boxes one place wide, one per category and continuity),
+which finds the few places an interval holds without walking the category.
 
 The prepared answers are dropped: the service prepares them again at its next start, with their dates,
 and fills the spans as it does (`PostgresStore.ensure_derived`).
@@ -24,6 +26,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _SPAN = ("span_from", "span_to")
+_PLACE = "hashtext(universe || '/' || category || '/' || continuity)"
+PLACE_SPAN = f"box(point({_PLACE}, span_from), point({_PLACE}, span_to))"
 
 
 def upgrade() -> None:
@@ -44,10 +48,18 @@ def upgrade() -> None:
         ["universe", "category", "continuity", "rank"],
         postgresql_include=["article_id", *_SPAN],
     )
+    op.create_index(
+        "ix_category_ranks_span",
+        "category_ranks",
+        [sa.text(PLACE_SPAN)],
+        postgresql_using="gist",
+        postgresql_where=sa.text("span_from IS NOT NULL"),
+    )
     op.execute("DELETE FROM article_answers")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_category_ranks_span", table_name="category_ranks")
     op.drop_index("ix_category_ranks_place", table_name="category_ranks")
     op.create_index(
         "ix_category_ranks_place",
