@@ -23,6 +23,7 @@ from lorecache.ingest import Ingest
 from lorecache.query import ListQuery
 from lorecache.sources.dump import DumpSource
 from lorecache.store import database
+from lorecache.store import postgres as postgres_store
 from lorecache.store.files.index import INDEX_NAME
 from lorecache.store.hybrid import HybridStore
 from lorecache.store.postgres import PostgresStore
@@ -162,9 +163,12 @@ def test_as_of_hides_what_begins_after_and_marks_what_is_to_come(store) -> None:
     as_of=st.none() | st.integers(-80, 40),
     page=st.tuples(st.integers(1, 3), st.integers(0, 4)),
 )
-def test_both_stores_and_both_postgres_paths_filter_alike(served, bounds, open_side, as_of, page) -> None:
+def test_both_stores_and_both_postgres_paths_filter_alike(
+    served, monkeypatch, bounds, open_side, as_of, page
+) -> None:
     """Every interval and moment keeps what the spans say, page after page, in the same order from
-    PostgreSQL's ranks, from its articles, and from the file cache."""
+    PostgreSQL's places found by their spans, its places walked in rank order, its articles, and from
+    the file cache."""
     runtime = served[1]
     low, high = bounds
     span = Span(EARLIEST if open_side == "from" else low, LATEST if open_side == "to" else high)
@@ -180,6 +184,9 @@ def test_both_stores_and_both_postgres_paths_filter_alike(served, bounds, open_s
     from_files = _names(runtime.files, query)
     assert from_files == whole[offset : offset + limit]
     assert _names(runtime.store.postgres, query) == from_files
+    with monkeypatch.context() as patched:
+        patched.setattr(postgres_store, "FEW_PLACES", 1)
+        assert _names(runtime.store.postgres, query) == from_files
     everywhere = ListQuery(span=span, as_of=as_of, continuity="all", limit=limit, offset=offset)
     assert _names(runtime.store.postgres, everywhere) == _names(runtime.files, everywhere)
 
