@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 SUMMARY_FIELDS = ("title", "category", "kind", "is_canon", "summary", "url", "infobox", "image", "importance")
 ARTICLE_ROUTE = "/api/v1/wiki/articles/"
-FORMAT = 2
+FORMAT = 3
 """Bumped when either shape changes, so that the next load rewrites every prepared answer."""
 
 

@@ -340,3 +340,12 @@ def test_an_upgraded_database_dates_its_articles_at_start(writer: PostgresStore)
     writer.ensure_derived()
     assert _names(writer, query) == before
     assert set(before) == ALIVE_IN_0_ABY
+
+
+def test_the_lorebook_export_keeps_to_the_interval(served) -> None:
+    client = served[0]
+    asked = {"category": "characters", "from": "0 ABY", "to": "0 ABY"}
+    book = client.get("/api/v1/wiki/export/sillytavern", params=asked).json()
+    assert {entry["comment"] for entry in book["entries"].values()} == ALIVE_IN_0_ABY
+    wrong = client.get("/api/v1/wiki/export/sillytavern", params={"as_of": "tomorrow"})
+    assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["query", "as_of"]

@@ -21,7 +21,7 @@ from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from lorecache.article import Article
-from lorecache.lore import context, graph
+from lorecache.lore import context, graph, lorebook
 from lorecache.query import Continuity, ListQuery
 from lorecache.store.files import FileCache
 from lorecache.store.interface import Counts, Detail, LoreReader, Page, Served
@@ -63,8 +63,11 @@ class HybridStore:
         return await self._cached(("timeline", *query.key), lambda store: store.timeline(query))
 
     async def detail(self, title: str, continuity: Continuity = "all") -> Served[Detail | None]:
+        """The article's prepared answer, with its related articles weighed from one store."""
         key = ("detail", title, continuity)
-        return await self._cached(key, lambda store: store.detail(title, continuity))
+        return await self._cached(
+            key, lambda store: graph.with_related(store, store.detail(title, continuity))
+        )
 
     async def article(self, title: str, continuity: Continuity = "all") -> Served[Article | None]:
         return await self._off_loop(lambda store: store.get(title, continuity))
@@ -85,6 +88,15 @@ class HybridStore:
         key = ("lore", topics, max_tokens, continuity)
         return await self._cached(
             key, lambda store: context.pack(store, topics, max_tokens, continuity, attribution)
+        )
+
+    async def sillytavern(
+        self, query: ListQuery, limit: int, entry_tokens: int, name: str, attribution: str
+    ) -> Served[dict]:
+        """A lorebook from one store, as a lore context is."""
+        key = ("sillytavern", *query.key, limit, entry_tokens, name)
+        return await self._cached(
+            key, lambda store: lorebook.sillytavern(store, query, limit, entry_tokens, name, attribution)
         )
 
     async def random(self, query: ListQuery) -> Served[str | None]:
