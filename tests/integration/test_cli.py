@@ -82,6 +82,9 @@ def test_db_downgrade_without_a_revision_reverts_the_last_migration_only(environ
     downgraded = runner.invoke(app, ["db", "downgrade"])
 
     assert downgraded.exit_code == 0, downgraded.output
+    assert runner.invoke(app, ["db", "current"]).output.strip() == "a1c5e9f3b7d2"
+    assert "span_from" not in {column["name"] for column in inspect(engine).get_columns("wiki_articles")}
+    assert runner.invoke(app, ["db", "downgrade"]).exit_code == 0
     assert runner.invoke(app, ["db", "current"]).output.strip() == "d2e6b9a4c8f1"
     assert "ix_wiki_articles_links" not in {i["name"] for i in inspect(engine).get_indexes("wiki_articles")}
     assert runner.invoke(app, ["db", "downgrade"]).exit_code == 0
