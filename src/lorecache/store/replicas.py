@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -45,10 +45,12 @@ State = Literal["up", "behind", "down"]
 
 @dataclass(slots=True)
 class Replica:
-    """One replica: its store, and what its last check or read found."""
+    """One replica: its store, the engine its checks use (one connection of their own: a pool that
+    reads keep busy must not make a replica look down), and what its last check or read found."""
 
     name: str
     store: PostgresStore
+    checks: Engine
     replayed: int | None = None
     lag_seconds: float | None = None
     error: str | None = None
@@ -79,6 +81,7 @@ class ReplicaSet:
                     universe,
                     source_name=SOURCE_NAME,
                 ),
+                database.make_engine(url, pool_size=1, pre_ping=False),
             )
             for url in urls
         ]
@@ -96,6 +99,7 @@ class ReplicaSet:
             self._thread.join(timeout=5)
         for replica in self.replicas:
             replica.store.engine.dispose()
+            replica.checks.dispose()
 
     def any_ready(self, floor: int | None) -> bool:
         return any(replica.caught_up(floor) for replica in self.replicas)
@@ -137,11 +141,11 @@ class ReplicaSet:
     def _check_once(self) -> None:
         for replica in self.replicas:
             try:
-                with replica.store.reader.connect() as connection:
+                with replica.checks.connect() as connection:
                     replayed, lag = connection.execute(text(_POSITION)).one()
             except SQLAlchemyError as error:
                 self.failed(replica, error)
-                replica.store.engine.dispose()
+                replica.checks.dispose()
                 continue
             if replica.error is not None:
                 log.info("replica %s answers again; reads use it once it has caught up", replica.name)
