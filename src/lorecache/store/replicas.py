@@ -31,10 +31,13 @@ CHECK_SECONDS = 0.5
 SOURCE_NAME = "replica"
 
 # The replay position as a number of bytes, comparable with the primary's `pg_current_wal_lsn()`; a
-# replica promoted to a primary replays nothing and reports its own position. The lag in seconds is
-# zero when everything received is replayed: an idle primary sends no commits to time.
+# replica promoted to a primary reports its own position (its replay position stays where recovery
+# ended). The lag in seconds is zero when everything received is replayed: an idle primary sends no
+# commits to time.
 _POSITION = """
-SELECT pg_wal_lsn_diff(COALESCE(pg_last_wal_replay_lsn(), pg_current_wal_lsn()), '0/0')::bigint,
+SELECT pg_wal_lsn_diff(
+           CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, '0/0'
+       )::bigint,
        CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
             ELSE COALESCE(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)
        END::float8
