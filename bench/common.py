@@ -112,10 +112,15 @@ def ingest(dump: Path, scratch: Path):
     return engine, files, time.perf_counter() - started
 
 
-def serve(data_dir: Path, url: str, dump: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
-    """`lorecache serve` on a free loopback port, prefetching `dump` into the database at `url`."""
+def serve(
+    data_dir: Path, url: str, dump: Path, workers: int = 1, replicas: list[str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """`lorecache serve` on a free loopback port, prefetching `dump` into the database at `url`, its
+    reads spread over `replicas`."""
     port = free_port()
     environment = {**os.environ, "DATABASE_URL": url, "LORECACHE_DATA_DIR": str(data_dir)}
+    if replicas:
+        environment["LORECACHE_REPLICA_URLS"] = ",".join(replicas)
     arguments = ["serve", "--port", str(port), "--source", str(dump), "--workers", str(workers)]
     server = subprocess.Popen(
         [sys.executable, "-m", "lorecache.cli", *arguments],

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
         "the User-Agent. Fandom and Wikimedia refuse anonymous clients, so `ingest wiki` will not start "
         "without it.",
     )
+    replica_urls: str = Field(
+        default="",
+        validation_alias="LORECACHE_REPLICA_URLS",
+        description="Comma-separated streaming replicas of `DATABASE_URL` that take the API's reads; "
+        "writes and ingests stay on the primary. Unset: every read goes to the primary.",
+    )
     db_retry_seconds: float = Field(
         default=2.0,
         validation_alias="LORECACHE_DB_RETRY_SECONDS",
@@ -106,6 +112,10 @@ class Settings(BaseSettings):
     def wants_images(self, source: str) -> bool:
         """Whether a prefetch of `source` runs stage 2."""
         return self.fetch_images == "on" or (self.fetch_images == "auto" and is_wiki(source))
+
+    @property
+    def replica_url_list(self) -> list[str]:
+        return [url.strip() for url in self.replica_urls.split(",") if url.strip()]
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -22,6 +22,7 @@ from lorecache.store import database, runs
 from lorecache.store.files import FileCache
 from lorecache.store.hybrid import HybridStore
 from lorecache.store.postgres import PostgresStore
+from lorecache.store.replicas import ReplicaSet
 from lorecache.store.versions import AnswerCache, DataVersion
 from lorecache.universes import Universe, load
 
@@ -90,6 +91,8 @@ class Runtime:
         self.wait()
         if self.version is not None:
             self.version.stop()
+        if self.store.replicas is not None:
+            self.store.replicas.stop()
         if self.engine is not None:
             self.engine.dispose()
 
@@ -129,6 +132,11 @@ class Runtime:
         self.version = DataVersion(database.libpq_url(url), self.universe.name)
         self.version.start()
         self.store.version = self.version
+        if self.settings.replica_url_list:
+            self.store.replicas = ReplicaSet(
+                self.settings.replica_url_list, self.universe.name, self.settings.statement_timeout_ms
+            )
+            self.store.replicas.start()
         self._url = url
         self._ensure_derived()
         if prefetch and not self._stopping.is_set() and not self._keeps_another_source():

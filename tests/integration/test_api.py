@@ -32,7 +32,10 @@ def client(database_url: str, tmp_path: Path):
 
 
 def test_health_and_prefetch_status(client: TestClient) -> None:
-    assert client.get("/health").json() == {"status": "healthy"}
+    assert client.get("/health").json() == {
+        "status": "healthy",
+        "databases": [{"name": "primary", "role": "primary", "state": "up"}],
+    }
     progress = client.get("/prefetch/status").json()["progress"]
     assert progress["stage"] == "completed"
     assert progress["articles_created"] == 1000

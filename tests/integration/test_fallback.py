@@ -40,11 +40,11 @@ def test_answers_survive_postgres_stopping_and_come_back_to_it(tmp_path: Path) -
     with TestClient(create_app(settings)) as client:
         assert wait_for_prefetch(client)["is_complete"]
         from_postgres = client.get(PLANETS, params={"limit": 10}).json()
-        assert client.get("/health").json() == {"status": "healthy"}
+        assert client.get("/health").json()["status"] == "healthy"
 
         embedded.stop(pg_dir)
         try:
-            assert client.get("/health").json() == {"status": "degraded"}
+            assert client.get("/health").json()["status"] == "degraded"
             planets = client.get(PLANETS, params={"limit": 10})
             assert planets.status_code == 200
             assert planets.headers["X-Served-From"] == "file_cache"
@@ -62,5 +62,5 @@ def test_answers_survive_postgres_stopping_and_come_back_to_it(tmp_path: Path) -
             embedded.restart(pg_dir)
 
         _until(lambda: client.get(PLANETS).headers["X-Served-From"] == "postgres")
-        assert client.get("/health").json() == {"status": "healthy"}
+        assert client.get("/health").json()["status"] == "healthy"
     embedded.stop(pg_dir)

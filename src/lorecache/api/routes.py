@@ -1,4 +1,4 @@
-"""Routes. Data answers carry `X-Served-From: postgres|file_cache`."""
+"""Routes. Data answers carry `X-Served-From: replica|postgres|file_cache`."""
 
 import logging
 from typing import Annotated, Any
@@ -100,7 +100,8 @@ def _invalid(parameter: str, message: str) -> RequestValidationError:
 
 @service.get("/health", response_model=Health)
 def health(request: Request) -> Response:
-    return _json({"status": _runtime(request).store.health()})
+    store = _runtime(request).store
+    return _json({"status": store.health(), "databases": store.databases()})
 
 
 @service.get("/prefetch/status", response_model=PrefetchStatus)

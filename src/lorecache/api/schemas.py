@@ -110,11 +110,21 @@ class CacheStats(BaseModel):
     canon_articles: int
     by_category: dict[str, CategoryCounts]
     images: ImageCounts
-    served_from: Literal["postgres", "file_cache"]
+    served_from: Literal["replica", "postgres", "file_cache"]
+
+
+class DatabaseState(BaseModel):
+    name: str
+    role: Literal["primary", "replica"]
+    state: Literal["up", "behind", "down"]
+    lag_bytes: int | None = None
+    lag_seconds: float | None = None
+    error: str | None = None
 
 
 class Health(BaseModel):
     status: Literal["healthy", "degraded"]
+    databases: list[DatabaseState]
 
 
 class PrefetchStatus(BaseModel):

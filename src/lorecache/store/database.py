@@ -9,6 +9,7 @@ import orjson
 from psycopg.types.json import set_json_loads
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from lorecache.config import Settings
 
@@ -61,6 +62,11 @@ def make_engine(
         pool_timeout=5,
         connect_args={"connect_timeout": 3, "options": options, "application_name": "lorecache"},
     )
+
+
+def first_line(error: SQLAlchemyError) -> str:
+    """The driver's own message, without SQLAlchemy's SQL and links: what a log line says of a failure."""
+    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
 
 
 def alembic_config(url: str):

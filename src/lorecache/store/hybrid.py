@@ -2,6 +2,9 @@
 PostgreSQL by itself. What stays true until the next load (pages of a category, articles, counts) is
 answered from the process's cache of PostgreSQL's answers while the data version is followed.
 
+With read replicas (`store.replicas`), a read goes to a replica that has replayed the last load, then
+to the primary, then to the file cache: each one failing hands the read to the next.
+
 After a failure the store answers from files for `retry_seconds` without touching PostgreSQL, so a
 database that is down costs one failed connection per window rather than one per request. A query
 cancelled by the statement timeout is not such a failure: PostgreSQL is up, only that answer comes
@@ -23,14 +26,19 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from lorecache.article import Article
 from lorecache.lore import context, graph, lorebook
 from lorecache.query import Continuity, ListQuery
+from lorecache.store.database import first_line
 from lorecache.store.files import FileCache
 from lorecache.store.interface import Counts, Detail, LoreReader, Page, Served
 from lorecache.store.postgres import PostgresStore
+from lorecache.store.replicas import Replica, ReplicaSet
 from lorecache.store.versions import AnswerCache, DataVersion
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+DATABASE = "database"
+"""What kept answers from the primary or a replica are filed under: both hold the same data version."""
 
 
 class HybridStore:
@@ -41,11 +49,13 @@ class HybridStore:
         retry_seconds: float = 2.0,
         cache: AnswerCache | None = None,
         version: DataVersion | None = None,
+        replicas: ReplicaSet | None = None,
     ) -> None:
         self.postgres = postgres
         self.files = files
         self.cache = cache
         self.version = version
+        self.replicas = replicas
         self.retry_seconds = retry_seconds
         self._down_until = 0.0
         self._lock = threading.Lock()
@@ -112,20 +122,25 @@ class HybridStore:
         return await self._cached("stats", lambda store: store.stats())
 
     async def _cached(self, key: Hashable, operation: Callable[[LoreReader], T]) -> Served[T]:
-        """In the event loop when the store that would answer has answered it for the data it holds
-        now; else asked off the loop and kept. Both versions are read before asking, so an answer is
-        never kept under a newer version."""
+        """In the event loop when the stores that would answer have answered it for the data they hold
+        now; else asked off the loop and kept, with the name of the store that answered. Both versions
+        are read before asking, so an answer is never kept under a newer version."""
         if self.cache is None:
             return await self._off_loop(operation)
-        versions = {self.files.source_name: self.files.version()}
-        if self._postgres_first and self.version is not None and self.version.current is not None:
-            versions[self.postgres.source_name] = self.version.current
-        source = self.postgres.source_name if self._postgres_first else self.files.source_name
-        if source in versions and (hit := self.cache.get((source, versions[source], key))) is not None:
-            return Served(hit, source)  # type: ignore[arg-type]
+        files_version = self.files.version()
+        database_first = self._database_first
+        database_version = self.version.current if database_first and self.version is not None else None
+        if not database_first:
+            filed = (self.files.source_name, files_version, key)
+        else:
+            filed = (DATABASE, database_version, key) if database_version is not None else None
+        if filed is not None and (hit := self.cache.get(filed)) is not None:
+            return hit  # type: ignore[return-value]
         served = await self._off_loop(operation)
-        if served.source in versions:
-            self.cache.put((served.source, versions[served.source], key), served.answer)
+        if served.source == self.files.source_name:
+            self.cache.put((self.files.source_name, files_version, key), served)
+        elif database_version is not None:
+            self.cache.put((DATABASE, database_version, key), served)
         return served
 
     async def _off_loop(self, operation: Callable[[LoreReader], T]) -> Served[T]:
@@ -136,18 +151,35 @@ class HybridStore:
     def _postgres_first(self) -> bool:
         return self.postgres is not None and not self.degraded
 
+    @property
+    def _database_first(self) -> bool:
+        """A replica or the primary would answer now, not the file cache."""
+        return self._postgres_first or (self.replicas is not None and self.replicas.any_ready(self._floor))
+
+    @property
+    def _floor(self) -> int | None:
+        """How far a replica must have replayed to hold the data version this process follows."""
+        return self.version.lsn if self.version is not None else None
+
+    def _ready_replicas(self) -> list[Replica]:
+        if self.replicas is None or self.postgres is None:
+            return []
+        return self.replicas.readers(self._floor)
+
     def _read(self, operation: Callable[[LoreReader], T]) -> Served[T]:
-        """`operation` against PostgreSQL, or against the file cache if PostgreSQL can't answer."""
+        """`operation` against a replica that has caught up, else the primary, else the file cache."""
+        for replica in self._ready_replicas():
+            try:
+                return Served(self._on_database(replica.store, operation), replica.store.source_name)
+            except SQLAlchemyError as error:
+                if _timed_out(error):
+                    return Served(operation(self.files), self.files.source_name)
+                self.replicas.failed(replica, error)
         if self._postgres_first:
             try:
-                return Served(self._on_postgres(operation), self.postgres.source_name)
+                return Served(self._on_database(self.postgres, operation), self.postgres.source_name)
             except SQLAlchemyError as error:
-                if isinstance(getattr(error, "orig", None), QueryCanceled):
-                    log.warning(
-                        "PostgreSQL took too long (%s); this answer comes from the file cache",
-                        _first_line(error),
-                    )
-                else:
+                if not _timed_out(error):
                     self._mark_down(error)
         return Served(operation(self.files), self.files.source_name)
 
@@ -156,35 +188,49 @@ class HybridStore:
         if self.postgres is None:
             return "degraded"
         try:
-            self._on_postgres(lambda store: store.ping())
+            self._on_database(self.postgres, lambda store: store.ping())
         except SQLAlchemyError as error:
             self._mark_down(error)
             return "degraded"
         self._down_until = 0.0
         return "healthy"
 
-    def _on_postgres(self, operation: Callable[[LoreReader], T]) -> T:
+    def databases(self) -> list[dict[str, Any]]:
+        """Each database's state as reads see it: the primary (`up`, `down`), then each replica (`up`,
+        `behind` the last load, `down`) with its lag. Read after `health`, which probes the primary."""
+        primary = "down" if self.postgres is None or self.degraded else "up"
+        listed: list[dict[str, Any]] = [{"name": "primary", "role": "primary", "state": primary}]
+        if self.replicas is not None:
+            listed += self.replicas.status(self._floor)
+        return listed
+
+    def _on_database(self, store: PostgresStore, operation: Callable[[LoreReader], T]) -> T:
         """Connections are not pinged before each use (a round trip per request): one PostgreSQL
         dropped (a restart) fails its first statement instead, SQLAlchemy then empties the pool, and
         the operation is tried once more on a new connection."""
         try:
-            return operation(self.postgres)
+            return operation(store)
         except DBAPIError as error:
             if not error.connection_invalidated:
                 raise
-            log.info("a pooled connection to PostgreSQL was gone; trying a new one")
-            return operation(self.postgres)
+            log.info("a pooled connection to %s was gone; trying a new one", store.source_name)
+            return operation(store)
 
     def _mark_down(self, error: SQLAlchemyError) -> None:
         with self._lock:
             if not self.degraded:
                 log.warning(
-                    "PostgreSQL failed (%s); answering from the file cache for %.1fs",
-                    _first_line(error),
+                    "PostgreSQL failed (%s); reads skip it for %.1fs",
+                    first_line(error),
                     self.retry_seconds,
                 )
             self._down_until = time.monotonic() + self.retry_seconds
 
 
-def _first_line(error: SQLAlchemyError) -> str:
-    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+def _timed_out(error: SQLAlchemyError) -> bool:
+    """Cancelled by the statement timeout: the database is up, only this answer comes from files (any
+    other database would be as slow)."""
+    if isinstance(getattr(error, "orig", None), QueryCanceled):
+        log.warning("PostgreSQL took too long (%s); this answer comes from the file cache", first_line(error))
+        return True
+    return False

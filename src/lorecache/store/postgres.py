@@ -304,10 +304,10 @@ def _span_row(article: Article) -> tuple[int | None, int | None, int | None]:
 
 
 class PostgresStore:
-    source_name = "postgres"
-
-    def __init__(self, engine: Engine, universe: str) -> None:
+    def __init__(self, engine: Engine, universe: str, source_name: str = "postgres") -> None:
+        """`source_name` is what `X-Served-From` says of its answers: `replica` for a read replica's."""
         self.engine = engine
+        self.source_name = source_name
         # Reads run statement by statement: no BEGIN and ROLLBACK round trips around each request.
         self.reader = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.universe = universe

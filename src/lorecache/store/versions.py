@@ -14,7 +14,7 @@ from collections.abc import Hashable
 
 import psycopg
 
-from lorecache.store.interface import Detail, Page
+from lorecache.store.interface import Detail, Page, Served
 from lorecache.store.postgres import DATA_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -24,12 +24,19 @@ RECONNECT_SECONDS = 1.0
 
 class DataVersion:
     """The universe's data version as PostgreSQL last announced it; None while it cannot be followed
-    (PostgreSQL away), when nothing may be answered from a cache."""
+    (PostgreSQL away), when nothing may be answered from a cache.
+
+    `lsn` is the primary's WAL position (in bytes) read with the version: the load that bumped it had
+    committed by then, so a read replica that has replayed this far holds everything of that version
+    (`store.replicas`). It is read, and set, before `current`: whoever sees a version sees a position
+    at least that recent. It stays while PostgreSQL is away: nothing newer can be committed meanwhile.
+    """
 
     def __init__(self, url: str, universe: str) -> None:
         self.url = url
         self.universe = universe
         self.current: int | None = None
+        self.lsn: int | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._follow, name="data-version", daemon=True)
 
@@ -60,14 +67,18 @@ class DataVersion:
 
     def _read(self, connection: psycopg.Connection) -> int:
         row = connection.execute(
-            "SELECT version FROM data_versions WHERE universe = %s", (self.universe,)
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint, "
+            "(SELECT version FROM data_versions WHERE universe = %s)",
+            (self.universe,),
         ).fetchone()
-        return row[0] if row else 0
+        self.lsn = row[0]
+        return row[1] or 0
 
 
 class AnswerCache:
     """Answers, each under the store that gave it and that store's version (PostgreSQL's data version,
-    the file cache's index), the most recently used kept up to about `budget` characters."""
+    the file cache's index), the most recently used kept up to about `budget` characters. An answer
+    may be kept as it was `Served`, with the name of the store that gave it."""
 
     def __init__(self, budget: int = 32_000_000) -> None:
         self.budget = budget
@@ -97,6 +108,8 @@ class AnswerCache:
 
 def _size(answer: object) -> int:
     """Characters of prepared JSON an answer holds; counts and field lists are small."""
+    if isinstance(answer, Served):
+        answer = answer.answer
     if isinstance(answer, Page):
         return sum(map(len, answer.items)) + 100
     if isinstance(answer, Detail):

@@ -56,6 +56,10 @@ class FileCache:
         self._text: TextIndex | None = None
         self._linkers: tuple[list[IndexEntry], dict[str, list[int]]] | None = None
         self._lock = threading.Lock()
+        # Each slow structure is built under a lock of its own: a first "what links here" reads every
+        # article file, and no list or search of the fallback may wait for it.
+        self._links_lock = threading.Lock()
+        self._text_lock = threading.Lock()
 
     @property
     def index_path(self) -> Path:
@@ -123,7 +127,7 @@ class FileCache:
         links, so the first "what links here" of a loaded index reads every article file; it is asked
         of the file cache only while PostgreSQL is down."""
         entries = self.entries()
-        with self._lock:
+        with self._links_lock:
             if self._linkers is None or self._linkers[0] is not entries:
                 linking: dict[str, list[int]] = {}
                 for position, entry in enumerate(entries):
@@ -179,7 +183,7 @@ class FileCache:
 
     def _text_index(self, index: Index) -> TextIndex:
         """Built from the terms on disk, which the entries kept in memory leave out."""
-        with self._lock:
+        with self._text_lock:
             if self._text is None or self._text.entries is not index.entries:
                 self._text = TextIndex(index.entries, self.stored_entries())
                 gc.freeze()  # as the name index: long-lived, kept out of collections
