@@ -157,6 +157,14 @@ class Calendar:
             year = _years_of(found["number"], False, self._by_marker[found["era"].upper()])[0]
         return year if abs(year) < LATEST else None
 
+    @property
+    def pattern(self) -> str:
+        """What `year` reads, as a pattern of JSON Schema (ECMA 262: no flags, no named groups) for the
+        OpenAPI schema: an integer of the axis, or a year and its era's marker in any case."""
+        markers = "|".join("".join(f"[{c.upper()}{c.lower()}]" for c in marker) for marker in self.eras)
+        number = r"([0-9]{1,8}|[0-9]{1,3}(,[0-9]{3}){1,2})(\.[0-9]{1,2})?"
+        return rf"^(-?[0-9]{{1,8}}|{number} ?({markers}))$" if markers else r"^-?[0-9]{1,8}$"
+
     def label(self, year: int) -> str:
         """A year as the wiki titles it (`19 BBY`, `4 ABY`): its year article."""
         marker = next(m for m, sign in self.eras.items() if (sign < 0) == (year < 0))

@@ -11,13 +11,16 @@ import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from lorecache.api.app import create_app
 from lorecache.config import Settings
+from lorecache.universes import load
 from tests.conftest import SAMPLE, fresh_database
 from tests.integration.test_api import wait_for_prefetch
 
 EXAMPLES_PER_OPERATION = 60
+CALENDAR = load("star_wars").calendar
 
 
 @pytest.fixture(scope="module")
@@ -45,4 +48,13 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(Settings()))
     suppress_health_check=list(HealthCheck),
 )
 def test_every_operation_conforms_to_the_schema(app: FastAPI, case: schemathesis.Case) -> None:
-    case.call_and_validate(app=app)
+    excluded = [positive_data_acceptance] if _reversed(case) else []
+    case.call_and_validate(app=app, excluded_checks=excluded)
+
+
+def _reversed(case: schemathesis.Case) -> bool:
+    """`from` after `to`: a rule between two parameters, which OpenAPI cannot state, answered by a 422
+    (asserted in `test_dates`)."""
+    query = case.query or {}
+    years = [CALENDAR.year(str(query[name])) if name in query else None for name in ("from", "to")]
+    return None not in years and years[0] > years[1]

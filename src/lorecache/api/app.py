@@ -18,6 +18,7 @@ from lorecache.api import images, mcp, routes
 from lorecache.api.limits import RequestLimits
 from lorecache.config import Settings, get_settings
 from lorecache.runtime import Runtime
+from lorecache.universes import Universe
 
 log = logging.getLogger(__name__)
 
@@ -60,23 +61,31 @@ def create_app(settings: Settings | None = None, *, prefetch: bool = True) -> Fa
     # A route, not a mount: a mount at /mcp answers /mcp itself with a redirect, which clients posting
     # to /mcp do not follow.
     app.router.routes.append(Route("/mcp", lore))
-    app.openapi = _schema_naming_categories(app, runtime.universe.categories)  # type: ignore[method-assign]
+    app.openapi = _schema_of_universe(app, runtime.universe)  # type: ignore[method-assign]
     return app
 
 
-def _schema_naming_categories(app: FastAPI, categories: list[str]) -> Callable[[], dict[str, Any]]:
+def _schema_of_universe(app: FastAPI, universe: Universe) -> Callable[[], dict[str, Any]]:
     """The OpenAPI schema, with the universe's categories as the only values of a `category` query
-    parameter (anything else is a 422). The routes serve every universe, so the list is set per app."""
+    parameter and its calendar's years as the pattern of `from`, `to` and `as_of` (anything else is a
+    422). The routes serve every universe, so these are set per app."""
     generate = app.openapi
+    categories = sorted(universe.categories)
+    named = ("category", *routes.TIME_PARAMETERS)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = generate()
             for operation in (op for path in schema["paths"].values() for op in path.values()):
                 for parameter in operation.get("parameters", []):
-                    if parameter["name"] == "category" and parameter["in"] == "query":
-                        described = {k: v for k, v in parameter["schema"].items() if k != "anyOf"}
-                        parameter["schema"] = {**described, "type": "string", "enum": sorted(categories)}
+                    if parameter["in"] != "query" or parameter["name"] not in named:
+                        continue
+                    described = {k: v for k, v in parameter["schema"].items() if k != "anyOf"}
+                    if parameter["name"] == "category":
+                        parameter["schema"] = {**described, "type": "string", "enum": categories}
+                    else:
+                        years = universe.calendar.pattern
+                        parameter["schema"] = {**described, "type": "string", "pattern": years}
             app.openapi_schema = schema
         return app.openapi_schema
 
