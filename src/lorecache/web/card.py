@@ -66,7 +66,7 @@ def build(
     targets = [target for targets in article.infobox_links.values() for target in targets]
     held = reader.titles(list(dict.fromkeys([*targets, twin])))
     rows = tuple(
-        Row(field, tuple(_pieces(item, article.infobox_links.get(field, ()), held) for item in items))
+        Row(field, tuple(link_pieces(item, article.infobox_links.get(field, ()), held) for item in items))
         for field, value in article.infobox.items()
         if field != "name" and (items := _items(value))
     )
@@ -97,22 +97,22 @@ def _items(value: InfoboxValue) -> list[str]:
     return [item for item in ([value] if isinstance(value, str) else value) if item.strip()]
 
 
-def _pieces(item: str, targets: list[str], held: dict[str, str]) -> tuple[Piece, ...]:
+def link_pieces(item: str, targets: list[str], held: dict[str, str]) -> tuple[Piece, ...]:
     """`item` cut where the names of its field's held targets stand in it, the longest name first."""
-    names = {_QUALIFIER.sub("", target): held[target] for target in targets if target in held}
+    names = {_QUALIFIER.sub("", target).strip(): held[target] for target in targets if target in held}
     names.pop("", None)
     if not names:
         return (Piece(item, None),)
     ordered = sorted(names, key=len, reverse=True)
     pattern = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, ordered)) + r")(?!\w)", re.IGNORECASE)
     folded = {name.casefold(): title for name, title in names.items()}
-    pieces: list[Piece] = []
+    found: list[Piece] = []
     start = 0
     for match in pattern.finditer(item):
         if match.start() > start:
-            pieces.append(Piece(item[start : match.start()], None))
-        pieces.append(Piece(match.group(), folded[match.group().casefold()]))
+            found.append(Piece(item[start : match.start()], None))
+        found.append(Piece(match.group(), folded.get(match.group().casefold())))
         start = match.end()
     if start < len(item):
-        pieces.append(Piece(item[start:], None))
-    return tuple(pieces)
+        found.append(Piece(item[start:], None))
+    return tuple(found)

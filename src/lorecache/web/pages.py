@@ -4,6 +4,7 @@ parameter a page cannot use is a `PageError`, shown as a page with its status.""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 import orjson
@@ -30,6 +31,7 @@ BROWSE_PAGE = 24
 MAX_SEARCH_OFFSET = 1_000
 MAX_BROWSE_OFFSET = 100_000
 CONTINUITIES = ("canon", "legends", "all")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 RESERVED = {"category", "continuity", "page", "field", "value"}
 """Parameters of the browse and random pages that are not infobox filters."""
 
@@ -43,6 +45,14 @@ Reader = Annotated[HybridStore, Depends(_reader)]
 
 def _runtime(request: Request) -> Runtime:
     return request.app.state.runtime
+
+
+def _printable(raw: str, what: str) -> str:
+    """Text that may reach PostgreSQL, which refuses a NUL in a text parameter: an error the store
+    would take for an outage, answering from the file cache for a while."""
+    if CONTROL.search(raw):
+        raise PageError(422, f"{what} holds control characters")
+    return raw
 
 
 def _continuity(raw: str) -> Continuity:
@@ -75,6 +85,8 @@ async def _filters(request: Request, reader: HybridStore, category: str | None) 
         pairs.append((params["field"].strip(), params["value"].strip()))
     if not pairs:
         return ()
+    for name, value in pairs:
+        _printable(name + value, "an infobox filter")
     if len(pairs) > MAX_FILTERS:
         raise PageError(422, f"at most {MAX_FILTERS} infobox filters")
     fields, _ = await reader.fields()
@@ -160,7 +172,7 @@ async def suggest(request: Request, reader: Reader, q: str = "", continuity: str
 def _search(q: str) -> str:
     if len(q) > MAX_QUERY:
         raise PageError(422, f"a search has at most {MAX_QUERY} characters, not {len(q)}")
-    return q.strip()
+    return _printable(q, "a search").strip()
 
 
 @router.get("/wiki/{title:path}", response_class=HTMLResponse, response_model=None)
@@ -169,7 +181,7 @@ async def article(
 ) -> HTMLResponse | RedirectResponse:
     """The article card. Any other spelling of the title (a case, an alias, a redirect, spaces, the
     `/Legends` twin asked with `continuity=legends`) redirects to the card's own URL."""
-    asked = title_from_path(title)
+    asked = _printable(title_from_path(title), "a title")
     chosen = _continuity(continuity)
     if not asked or len(asked) > MAX_TITLE:
         raise PageError(404, f"a title has 1 to {MAX_TITLE} characters", search=asked[:MAX_QUERY])
