@@ -29,6 +29,12 @@
     }
   }
 
+  function open() {
+    list.hidden = false;
+    input.setAttribute("aria-expanded", "true");
+    choose(0);
+  }
+
   function close() {
     list.hidden = true;
     input.setAttribute("aria-expanded", "false");
@@ -63,9 +69,7 @@
     list.querySelectorAll("img").forEach(function (image) {
       image.addEventListener("error", function () { image.remove(); });
     });
-    list.hidden = false;
-    input.setAttribute("aria-expanded", "true");
-    choose(0);
+    open();
   }
 
   input.addEventListener("input", function () {
@@ -80,7 +84,9 @@
   });
   input.addEventListener("keydown", function (event) {
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      if (list.hidden) {
+      if (list.hidden && options().length) {
+        open();
+      } else if (list.hidden) {
         suggest();
       } else {
         choose(active + (event.key === "ArrowDown" ? 1 : -1));
@@ -98,6 +104,7 @@
         close();
       } else {
         input.value = "";
+        list.replaceChildren();
       }
       event.preventDefault();
     }
