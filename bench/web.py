@@ -81,13 +81,14 @@ def main() -> None:
         LORECACHE_DATA_DIR=options.data_dir,
         LORECACHE_UNIVERSE=options.universe,
     )
-    timed = Timed(create_app(settings, prefetch=False))
+    app = create_app(settings, prefetch=False)
+    timed = Timed(app)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     print(machine_speed())
     print(f"{len(entries):,} articles; {len(titles)} cards, {len(suggestions)} suggestion lists")
     with TestClient(timed) as client:
-        while client.get("/health").json()["status"] != "healthy":
-            time.sleep(0.2)
+        app.state.runtime.wait()  # PostgreSQL up, and the file cache's name index built: not timed
+        assert client.get("/health").json()["status"] == "healthy"
         run(client, timed, [wiki_url(title) for title in warm_up])
         cards = [wiki_url(title) for title in titles]
         report("card, first asking", run(client, timed, cards))
