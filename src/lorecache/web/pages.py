@@ -5,12 +5,13 @@ parameter a page cannot use is a `PageError`, shown as a page with its status.""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from lorecache.api.routes import MAX_FILTERS, MAX_OFFSET, MAX_SEARCH_OFFSET, Reader
 from lorecache.images.names import BadImageName, canonical, image_url
 from lorecache.query import Continuity, ListQuery, unknown_filter
 from lorecache.runtime import Runtime
@@ -24,23 +25,13 @@ router = APIRouter(include_in_schema=False)
 
 MAX_QUERY = 200
 MAX_TITLE = 300
-MAX_FILTERS = 8
 SEARCH_PAGE = 20
 SUGGESTIONS = 8
 BROWSE_PAGE = 24
-MAX_SEARCH_OFFSET = 1_000
-MAX_BROWSE_OFFSET = 100_000
 CONTINUITIES = ("canon", "legends", "all")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 RESERVED = {"category", "continuity", "page", "field", "value"}
 """Parameters of the browse and random pages that are not infobox filters."""
-
-
-async def _reader(request: Request) -> HybridStore:
-    return request.app.state.runtime.store
-
-
-Reader = Annotated[HybridStore, Depends(_reader)]
 
 
 def _runtime(request: Request) -> Runtime:
@@ -226,7 +217,7 @@ async def browse(
 ) -> HTMLResponse:
     """A category, most linked first, filtered on infobox fields, a page at a time."""
     chosen = _category(request, category)
-    number = _page_number(page, BROWSE_PAGE, MAX_BROWSE_OFFSET)
+    number = _page_number(page, BROWSE_PAGE, MAX_OFFSET)
     filters = await _filters(request, reader, chosen)
     query = ListQuery(
         categories=(chosen,),
