@@ -7,7 +7,8 @@ the client's side of HTTP.
 `--data-dir` is the data directory of a loaded cache (`LORECACHE_DATA_DIR`), `--database` the
 PostgreSQL it was loaded into; nothing is written to either. Titles are drawn at random from the
 cache, the most linked tenth counted twice (a game master opens famous things more); each card is
-asked once (PostgreSQL reads it), then again (the process's kept answers serve it). Suggestions are
+asked once (PostgreSQL reads it), then again (the process's kept answers serve it), beside the JSON
+route's answer for the same article asked again (the same harness, so the same load). Suggestions are
 the prefixes of 3 to 6 letters of the first 200 titles, as typed. Prints p50 and p99 of each.
 """
 
@@ -18,6 +19,7 @@ import logging
 import random
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -93,6 +95,9 @@ def main() -> None:
         cards = [wiki_url(title) for title in titles]
         report("card, first asking", run(client, timed, cards))
         report("card, asked again", run(client, timed, cards))
+        articles = [f"/api/v1/wiki/articles/{quote(title, safe='')}" for title in titles]
+        run(client, timed, articles)
+        report("JSON article, asked again", run(client, timed, articles))
         report("suggestions, first asking", run(client, timed, suggestions))
 
 
