@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from lorecache.store.interface import Page
 
 SUMMARY_FIELDS = ("title", "category", "kind", "is_canon", "summary", "url", "infobox", "image", "importance")
-FORMAT = 1
+FORMAT = 2
 """Bumped when either shape changes, so that the next load rewrites every prepared answer."""
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
+import orjson
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -19,12 +22,15 @@ from lorecache.config import Settings, get_settings
 from lorecache.images.disk import ImageDisk
 from lorecache.images.stage import image_stage
 from lorecache.ingest.wiki import parse_since
+from lorecache.lore import lorebook
 from lorecache.progress import Progress as RunProgress
+from lorecache.query import ListQuery, unknown_filter
 from lorecache.sources import SourceError
 from lorecache.sources.dump import DumpSource
 from lorecache.sources.mediawiki import MediaWikiSource
 from lorecache.store import database, runs
 from lorecache.store.files import FileCache
+from lorecache.store.hybrid import HybridStore
 from lorecache.store.postgres import PostgresStore
 from lorecache.universes import load
 
@@ -32,9 +38,11 @@ app = typer.Typer(help="Lorecache: a fan wiki's lore in PostgreSQL and on disk, 
 db_app = typer.Typer(help="The PostgreSQL schema (Alembic migrations).")
 ingest_app = typer.Typer(help="Fill the cache from a source.")
 images_app = typer.Typer(help="The articles' images, on disk and in image_cache.")
+export_app = typer.Typer(help="Lore in the formats other tools read.")
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(images_app, name="images")
+app.add_typer(export_app, name="export")
 console = Console(stderr=True)
 
 
@@ -94,8 +102,6 @@ def serve(
 def mcp() -> None:
     """The MCP server over stdio, for desktop clients: serves the cache as it is, PostgreSQL first and
     the file cache when PostgreSQL is down. Logs go to stderr; stdout is the protocol's."""
-    import anyio
-
     from lorecache.api import mcp as lore_mcp
     from lorecache.runtime import Runtime
 
@@ -106,6 +112,82 @@ def mcp() -> None:
         anyio.run(lore_mcp.build(runtime.store, runtime.universe, settings.mcp_tools).run_stdio_async)
     finally:
         runtime.stop()
+
+
+@export_app.command("sillytavern")
+def export_sillytavern(
+    category: Annotated[str | None, typer.Option(help="Only this category.")] = None,
+    search: Annotated[str | None, typer.Option(help="Only what this search finds, best first.")] = None,
+    filters: Annotated[
+        list[str] | None, typer.Option("--filter", help="FIELD=TEXT: an infobox field containing TEXT.")
+    ] = None,
+    continuity: Annotated[str, typer.Option(help="canon, legends or all.")] = "canon",
+    limit: Annotated[int, typer.Option(min=1, max=lorebook.MAX_ENTRIES, help="Entries at most.")] = 100,
+    entry_tokens: Annotated[
+        int, typer.Option(min=lorebook.MIN_ENTRY_TOKENS, max=lorebook.MAX_ENTRY_TOKENS, help="Per entry.")
+    ] = 150,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write; else stdout.")] = None,
+) -> None:
+    """A SillyTavern lorebook (World Info JSON) of the articles a category, search and filters list, as
+    `GET /api/v1/wiki/export/sillytavern` gives it: PostgreSQL first, the file cache when it is down."""
+    settings = get_settings()
+    universe = load(settings.universe)
+    if category is not None and category not in universe.categories:
+        raise typer.BadParameter(f"unknown category {category!r}", param_hint="--category")
+    if continuity not in ("canon", "legends", "all"):
+        raise typer.BadParameter("canon, legends or all", param_hint="--continuity")
+    with _reader(settings) as reader:
+        query = ListQuery(
+            categories=(category,) if category else (),
+            continuity=continuity,  # type: ignore[arg-type]
+            search=search,
+            filters=_infobox_filters(reader, category, filters or []),
+        )
+        name = lorebook.title(universe.display_name, query)
+        book, served_from = anyio.run(
+            reader.sillytavern, query, limit, entry_tokens, name, universe.attribution
+        )
+    body = orjson.dumps(book, option=orjson.OPT_INDENT_2)
+    if output is None:
+        typer.echo(body.decode())
+    else:
+        output.write_bytes(body)
+    console.print(f"{len(book['entries']):,} entries from {served_from}: {name}")
+
+
+@contextmanager
+def _reader(settings: Settings) -> Iterator[HybridStore]:
+    """The read interface as the service has it, without its prefetch: PostgreSQL first, the file
+    cache when PostgreSQL fails, or from the start when an embedded server cannot be started."""
+    files = FileCache(settings.universe_dir)
+    try:
+        url = _url(settings)
+    except Exception as error:
+        console.print(f"[yellow]PostgreSQL unavailable ({error}); reading the file cache")
+        yield HybridStore(None, files)
+        return
+    engine = database.make_engine(url, pool_size=1)
+    try:
+        yield HybridStore(PostgresStore(engine, settings.universe), files)
+    finally:
+        engine.dispose()
+
+
+def _infobox_filters(
+    reader: HybridStore, category: str | None, given: list[str]
+) -> tuple[tuple[str, str], ...]:
+    """`FIELD=TEXT` options, checked against the infobox fields the category has."""
+    pairs = []
+    for option in given:
+        field, equals, value = option.partition("=")
+        if not equals:
+            raise typer.BadParameter(f"{option!r} is not FIELD=TEXT", param_hint="--filter")
+        pairs.append((field.strip(), value))
+    if pairs:
+        fields, _ = anyio.run(reader.fields)
+        if (wrong := unknown_filter(fields, category, tuple(pairs))) is not None:
+            raise typer.BadParameter(wrong[1], param_hint="--filter")
+    return tuple(pairs)
 
 
 def _worker_logging() -> dict[str, Any]:

@@ -7,25 +7,22 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
 import httpx
+import orjson
 import pytest
-from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mcp import Client
 
 from lorecache.api import mcp
-from lorecache.api.app import create_app
-from lorecache.config import Settings
-from lorecache.lore import context
+from lorecache.lore import context, graph
+from lorecache.store import embedded
 from lorecache.store.hybrid import HybridStore
 from lorecache.universes import load
-from tests.conftest import SAMPLE, fresh_database
-from tests.integration.test_api import wait_for_prefetch
+from tests.conftest import SAMPLE
 from tests.support.processes import free_port, start_cli, wait_for
 
 UNIVERSE = load("star_wars")
@@ -39,19 +36,6 @@ TOOLS = {
     "categories",
     "stats",
 }
-
-
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory, server_url: str, template_database: str) -> Iterator:
-    """The app after its prefetch of the sample: its store answers from PostgreSQL, its file cache is
-    filled."""
-    data = tmp_path_factory.mktemp("mcp-data")
-    with fresh_database(server_url, template_database) as url:
-        settings = Settings(DATABASE_URL=url, LORECACHE_DATA_DIR=data, LORECACHE_SOURCE=str(SAMPLE))
-        app = create_app(settings)
-        with TestClient(app) as client:
-            assert wait_for_prefetch(client)["is_complete"]
-            yield app.state.runtime, client, url, data
 
 
 def call(store: HybridStore, name: str, arguments: dict, tools: str = "full"):
@@ -265,3 +249,67 @@ def test_mcp_over_stdio(loaded) -> None:
         timeout=60,
     )
     assert json.loads(done.stdout.splitlines()[0])["id"] == 1, done.stderr
+
+
+@pytest.mark.embedded
+def test_tools_answer_from_the_file_cache_with_postgres_stopped(tmp_path: Path) -> None:
+    """A real `serve` whose PostgreSQL is stopped under it: every tool still answers, from the files."""
+    pg_dir = tmp_path / "pg"
+    environment = {
+        **os.environ,
+        "DATABASE_URL": embedded.start(pg_dir),
+        "LORECACHE_DATA_DIR": str(tmp_path / "data"),
+        "LORECACHE_SOURCE": str(SAMPLE),
+    }
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with (tmp_path / "serve.log").open("w") as log:
+            process = start_cli(["serve", "--port", str(port)], environment, log)
+            try:
+                wait_for(lambda: httpx.get(f"{base}/prefetch/status").json()["is_complete"], 120)
+                embedded.stop(pg_dir)
+
+                async def run():
+                    async with Client(f"{base}/mcp") as client:
+                        return [
+                            await client.call_tool(name, arguments)
+                            for name, arguments in [
+                                ("search", {"query": "Tatoine"}),
+                                ("get_article", {"title": "Tatooine"}),
+                                ("list_articles", {"category": "planets", "filters": {"region": "Outer"}}),
+                                ("random_article", {"category": "planets"}),
+                                ("related", {"title": "Tatooine", "direction": "in"}),
+                                ("lore_context", {"topics": ["Tatooine"]}),
+                                ("categories", {}),
+                                ("stats", {}),
+                            ]
+                        ]
+
+                answers = anyio.run(run)
+            finally:
+                process.terminate()
+                process.wait(30)
+    finally:
+        if (pg_dir / "postgres" / "postmaster.pid").exists():
+            embedded.stop(pg_dir)
+    for answer in answers:
+        assert not answer.is_error, answer.content
+        assert answer.structured_content["served_from"] == "file_cache"
+    assert answers[0].structured_content["results"][0]["title"] == "Tatooine"
+    assert answers[5].structured_content["blocks"][0]["title"] == "Tatooine"
+
+
+def test_an_article_answer_names_its_nearest_neighbours(loaded) -> None:
+    runtime, client = loaded[:2]
+    answer = client.get("/api/v1/wiki/articles/c-3po").json()
+    related = answer["related"]
+    assert 0 < len(related) <= graph.RELATED
+    targets = {*answer["links"], *(t for targets in answer["infobox_links"].values() for t in targets)}
+    assert {item["title"] for item in related} <= targets
+    weights = [item["shared_links"] + item["links_back"] for item in related]
+    assert weights == sorted(weights, reverse=True) and weights[0] > 1
+    assert related[0]["title"] == "Anakin Skywalker"
+    from_files = graph.with_related(runtime.files, runtime.files.detail("c-3po"))
+    assert orjson.loads(from_files.json)["related"] == related
+    assert call(runtime.store, "get_article", {"title": "C-3PO"}).structured_content["related"] == related

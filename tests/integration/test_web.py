@@ -162,6 +162,7 @@ def test_cards_and_search_work_without_javascript(browser: playwright.Browser, s
         assert page.url.endswith("/wiki/Tatooine")
         expect(page.locator("h1")).to_have_text("Tatooine")
         expect(page.locator(".infobox")).to_contain_text("Hot and arid")
+        expect(page.locator(".infobox th").first).to_have_text("Region")
         page.locator("#q").fill("tatoine")
         page.keyboard.press("Enter")
         page.wait_for_url(re.compile(r"/search\?q=tatoine&continuity=canon$"))

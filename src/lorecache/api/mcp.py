@@ -111,12 +111,13 @@ class _Lore:
         }
 
     async def get_article(self, title: Text, continuity: Continuity = "all") -> dict[str, Any]:
-        """One article by title or alias: summary, infobox fields, URL."""
+        """One article by title or alias: summary, infobox fields, URL, nearest related articles."""
         found, served_from = await self.store.detail(title, continuity)
         if found is None:
             raise ToolError(f"no article titled {title!r}; try search")
         detail = orjson.loads(found.json)
         shown = ("title", "category", "is_canon", "summary", "infobox", "aliases", "url", "revision_id")
+        shown += ("related",)
         return {**{key: detail[key] for key in shown}, "served_from": served_from}
 
     async def list_articles(

@@ -19,7 +19,7 @@ from lorecache.api.schemas import (
     PrefetchStatus,
     SearchResults,
 )
-from lorecache.lore import context, graph
+from lorecache.lore import context, graph, lorebook
 from lorecache.query import Continuity, ListQuery, unknown_filter
 from lorecache.runtime import DatabaseUnavailable, Runtime
 from lorecache.store.hybrid import HybridStore
@@ -257,6 +257,43 @@ async def lore(
     if format == "json" or (format is None and accepts_json):
         return _json(packed.as_dict(), served_from)
     return Response(packed.markdown, media_type="text/markdown", headers={"X-Served-From": served_from})
+
+
+@wiki.get(
+    "/export/sillytavern",
+    responses={200: {"description": "A SillyTavern World Info file"}},
+    description="A lorebook (SillyTavern's World Info) of the articles a category, a search and infobox "
+    "filters list, in their order: one entry per article, keyed by its title and aliases, holding its "
+    "fact block with its source." + FILTERS_NOTE,
+)
+async def export_sillytavern(
+    request: Request,
+    reader: Reader,
+    category: Annotated[str | None, Query(description="Only this category.")] = None,
+    search: Search = None,
+    continuity: ContinuityParam = "canon",
+    limit: Annotated[int, Query(ge=1, le=lorebook.MAX_ENTRIES, description="Entries at most.")] = 100,
+    entry_tokens: Annotated[
+        int, Query(ge=lorebook.MIN_ENTRY_TOKENS, le=lorebook.MAX_ENTRY_TOKENS, description="Per entry.")
+    ] = 150,
+) -> Response:
+    runtime = _runtime(request)
+    if category is not None and category not in runtime.universe.categories:
+        raise _invalid("category", f"unknown category {category!r}")
+    declared = {"category", "search", "continuity", "limit", "entry_tokens"}
+    query = ListQuery(
+        categories=(category,) if category else (),
+        continuity=continuity,
+        search=search,
+        filters=await _filters(request, reader, category, declared),
+    )
+    name = lorebook.title(runtime.universe.display_name, query)
+    book, served_from = await reader.sillytavern(
+        query, limit, entry_tokens, name, runtime.universe.attribution
+    )
+    response = _json(book, served_from)
+    response.headers["Content-Disposition"] = f'attachment; filename="{lorebook.file_name(name)}"'
+    return response
 
 
 @wiki.get("/articles/{title:path}/links", responses=NOT_FOUND)

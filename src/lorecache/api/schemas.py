@@ -29,6 +29,14 @@ class SearchResults(BaseModel):
     did_you_mean: str | None
 
 
+class RelatedArticle(BaseModel):
+    title: str
+    category: str
+    is_canon: bool
+    shared_links: int
+    links_back: bool
+
+
 class ArticleDetail(ArticleSummary):
     page_id: int
     slug: str
@@ -39,6 +47,7 @@ class ArticleDetail(ArticleSummary):
     redirected_from: str | None
     revision_id: int | None
     timestamp: str | None
+    related: list[RelatedArticle]
 
 
 class CategoryInfo(BaseModel):

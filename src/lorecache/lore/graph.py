@@ -6,13 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import orjson
+
 from lorecache.article import Article
 from lorecache.query import Continuity
-from lorecache.store.interface import LoreReader
+from lorecache.store.interface import Detail, LoreReader
 
 Direction = Literal["out", "in", "both"]
 MAX_BACKLINKS_SCANNED = 2000
 """Linking articles read when a field filter asks for a few of them: the field is known only after."""
+RELATED = 5
+RELATED_READ = 24
+"""Neighbours weighed for `related`: the infobox's links and the text's first, which name the closest."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +50,13 @@ class Related:
 
 def neighbours(article: Article) -> list[str]:
     """Link targets, the ones its infobox names first (in the infobox's order), each once."""
-    seen = dict.fromkeys(target for targets in article.infobox_links.values() for target in targets)
-    seen.update(dict.fromkeys(article.links))
-    seen.pop(article.title, None)
-    return list(seen)
+    return _targets(article.infobox_links, article.links, {article.title})
+
+
+def _targets(infobox_links: dict[str, list[str]], links: list[str], names: set[str]) -> list[str]:
+    seen = dict.fromkeys(target for targets in infobox_links.values() for target in targets)
+    seen.update(dict.fromkeys(links))
+    return [target for target in seen if target not in names]
 
 
 def outgoing(article: Article) -> list[Link]:
@@ -82,3 +90,30 @@ def related(
         backlinks = reader.backlinks(names, scanned)
         incoming = wanted([Link(b.title, b.fields, b.category, b.is_canon) for b in backlinks])
     return Related(article.title, out, incoming)
+
+
+def with_related(reader: LoreReader, detail: Detail | None) -> Detail | None:
+    """The article's answer with `related`: its nearest neighbours, those of the articles it links to
+    that share the most links with it (a link back counts as one more), the most linked first among
+    equals. Weighed when asked, from the neighbours' own links, as they change with every load."""
+    if detail is None:
+        return None
+    shaped = orjson.loads(detail.json)
+    mine = _linked(shaped["links"], shaped["infobox_links"])
+    names = {detail.title, *shaped["aliases"]}
+    near = _targets(shaped["infobox_links"], shaped["links"], names)
+    weighed = []
+    for neighbour in reader.articles(near[:RELATED_READ]):
+        if neighbour.title == detail.title:
+            continue
+        theirs = _linked(neighbour.links, neighbour.infobox_links)
+        shown = {"title": neighbour.title, "category": neighbour.category, "is_canon": neighbour.is_canon}
+        shown |= {"shared_links": len(mine & theirs), "links_back": bool(names & theirs)}
+        weight = shown["shared_links"] + shown["links_back"]
+        weighed.append((-weight, -neighbour.importance, neighbour.title, shown))
+    top = [shown for *_, shown in sorted(weighed, key=lambda w: w[:3])[:RELATED]]
+    return Detail(detail.title, f'{detail.json[:-1]},"related":{orjson.dumps(top).decode()}}}')
+
+
+def _linked(links: list[str], infobox_links: dict[str, list[str]]) -> set[str]:
+    return {*links, *(target for targets in infobox_links.values() for target in targets)}

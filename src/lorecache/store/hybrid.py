@@ -21,7 +21,7 @@ from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from lorecache.article import Article
-from lorecache.lore import context, graph
+from lorecache.lore import context, graph, lorebook
 from lorecache.query import Continuity, ListQuery
 from lorecache.store.files import FileCache
 from lorecache.store.interface import Counts, Detail, LoreReader, Page, Served
@@ -60,8 +60,11 @@ class HybridStore:
         return await self._cached(("list", *query.key), lambda store: store.list_articles(query))
 
     async def detail(self, title: str, continuity: Continuity = "all") -> Served[Detail | None]:
+        """The article's prepared answer, with its related articles weighed from one store."""
         key = ("detail", title, continuity)
-        return await self._cached(key, lambda store: store.detail(title, continuity))
+        return await self._cached(
+            key, lambda store: graph.with_related(store, store.detail(title, continuity))
+        )
 
     async def article(self, title: str, continuity: Continuity = "all") -> Served[Article | None]:
         return await self._off_loop(lambda store: store.get(title, continuity))
@@ -88,6 +91,15 @@ class HybridStore:
         """What a reader builds from several reads of one store (the web page's article card), kept
         like the answers it is made of, under the data they were read from."""
         return await self._cached(("view", key), build)
+
+    async def sillytavern(
+        self, query: ListQuery, limit: int, entry_tokens: int, name: str, attribution: str
+    ) -> Served[dict]:
+        """A lorebook from one store, as a lore context is."""
+        key = ("sillytavern", *query.key, limit, entry_tokens, name)
+        return await self._cached(
+            key, lambda store: lorebook.sillytavern(store, query, limit, entry_tokens, name, attribution)
+        )
 
     async def random(self, query: ListQuery) -> Served[str | None]:
         return await self._off_loop(lambda store: store.random(query))

@@ -274,7 +274,7 @@ def _staging_row(article: Article, legends_suffix: str) -> tuple[Any, ...]:
         article.links,
         article.aliases,
         article.image,
-        orjson.dumps({"infobox_links": article.infobox_links}).decode(),
+        orjson.dumps({"infobox_links": article.infobox_links, "infobox_order": [*article.infobox]}).decode(),
         article.revision_id,
         article.timestamp,
         article.importance,
@@ -553,6 +553,12 @@ class PostgresStore:
         return result.rowcount
 
 
+def _in_order(infobox: dict[str, Any], order: list[str]) -> dict[str, Any]:
+    """The infobox in the wiki's order, which JSONB does not keep: its first fields are the defining
+    ones, which a fact block shows."""
+    return {field: infobox[field] for field in order if field in infobox} | infobox
+
+
 def _article(universe: str, row: Any) -> Article:
     timestamp: datetime | None = row["revision_timestamp"]
     return Article(
@@ -565,7 +571,7 @@ def _article(universe: str, row: Any) -> Article:
         category=row["category"],
         is_canon=row["is_canon"],
         summary=row["summary"],
-        infobox=row["infobox"],
+        infobox=_in_order(row["infobox"], row["extra_metadata"].get("infobox_order", ())),
         infobox_links=row["extra_metadata"].get("infobox_links", {}),
         links=list(row["links"]),
         aliases=list(row["aliases"]),

@@ -11,9 +11,7 @@ whole words links that target, and only when the cache holds an article it names
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
-
-import orjson
+from dataclasses import dataclass
 
 from lorecache.article import Article, InfoboxValue
 from lorecache.query import Continuity
@@ -21,7 +19,6 @@ from lorecache.store.interface import Backlink, LoreReader
 
 MAX_BACKLINKS = 50
 _QUALIFIER = re.compile(r"\s*\([^()]*\)$|/(Canon|Legends)$")
-_FIELDS = tuple(field.name for field in fields(Article))
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +49,10 @@ class Card:
     """The same subject in the other continuity: `Tatooine/Legends` beside `Tatooine`."""
 
 
-def build(
-    reader: LoreReader, universe: str, title: str, continuity: Continuity, legends_suffix: str
-) -> Card | None:
+def build(reader: LoreReader, title: str, continuity: Continuity, legends_suffix: str) -> Card | None:
     """Three reads: the article, the titles its infobox links and its twin lead to, and the articles
     linking to it."""
-    article = _article(reader, universe, title, continuity)
+    article = reader.get(title, continuity)
     if article is None:
         return None
     twin = article.title.removesuffix(legends_suffix)
@@ -80,16 +75,6 @@ def build(
         len(linking) > MAX_BACKLINKS,
         found_twin if found_twin != article.title else None,
     )
-
-
-def _article(reader: LoreReader, universe: str, title: str, continuity: Continuity) -> Article | None:
-    """From its prepared detail, which keeps the infobox in the wiki's order: PostgreSQL's JSONB, which
-    `get` reads, orders an object's keys by length."""
-    found = reader.detail(title, continuity)
-    if found is None:
-        return None
-    shown = orjson.loads(found.json) | {"universe": universe}
-    return Article.from_dict({name: shown[name] for name in _FIELDS if name in shown})
 
 
 def _items(value: InfoboxValue) -> list[str]:
