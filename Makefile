@@ -24,6 +24,7 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	scripts/ensure-mediawiki
+	scripts/ensure-chromium
 	$(VENV)/bin/pytest
 
 bench: $(BENCH_STAMP)

@@ -19,6 +19,7 @@ from lorecache.api.limits import RequestLimits
 from lorecache.config import Settings, get_settings
 from lorecache.runtime import Runtime
 from lorecache.universes import Universe
+from lorecache.web import mount as mount_pages
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, *, prefetch: bool = True) -> Fa
     app.include_router(routes.service)
     app.include_router(routes.wiki)
     app.include_router(images.router)
+    mount_pages(app)
     # A route, not a mount: a mount at /mcp answers /mcp itself with a redirect, which clients posting
     # to /mcp do not follow.
     app.router.routes.append(Route("/mcp", lore))

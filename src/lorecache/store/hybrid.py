@@ -100,6 +100,11 @@ class HybridStore:
             key, lambda store: context.pack(store, topics, max_tokens, continuity, attribution)
         )
 
+    async def view(self, key: Hashable, build: Callable[[LoreReader], T]) -> Served[T]:
+        """What a reader builds from several reads of one store (the web page's article card), kept
+        like the answers it is made of, under the data they were read from."""
+        return await self._cached(("view", key), build)
+
     async def sillytavern(
         self, query: ListQuery, limit: int, entry_tokens: int, name: str, attribution: str
     ) -> Served[dict]:

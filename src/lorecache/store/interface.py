@@ -68,20 +68,27 @@ class Named(Protocol):
 N = TypeVar("N", bound=Named)
 
 
-def in_asked_order(found: Sequence[N], titles: Sequence[str]) -> list[N]:
-    """For each title asked, in order, the one of `found` it names: the article of that title (any
-    case), else the most linked one having it as an alias; each article once. A title that only a
-    `/Legends` twin's title begins names nothing: a link names its continuity."""
+def named_by(found: Sequence[N], titles: Sequence[str]) -> dict[str, N]:
+    """For each title asked that names one of `found`, that one: the article of that title (any case),
+    else the most linked one having it as an alias. A title that only a `/Legends` twin's title begins
+    names nothing: a link names its continuity."""
     by_name: dict[str, list[N]] = {}
     for candidate in found:
         for name in {fold(candidate.title), *map(fold, candidate.aliases)}:
             by_name.setdefault(name, []).append(candidate)
-    chosen: dict[int, N] = {}
+    chosen: dict[str, N] = {}
     for title in titles:
         asked = fold(title)
         if candidates := by_name.get(asked):
-            best = min(candidates, key=lambda c: (fold(c.title) != asked, -c.importance))
-            chosen.setdefault(best.page_id, best)
+            chosen[title] = min(candidates, key=lambda c: (fold(c.title) != asked, -c.importance))
+    return chosen
+
+
+def in_asked_order(found: Sequence[N], titles: Sequence[str]) -> list[N]:
+    """For each title asked, in order, the one of `found` it names (`named_by`), each article once."""
+    chosen: dict[int, N] = {}
+    for best in named_by(found, titles).values():
+        chosen.setdefault(best.page_id, best)
     return list(chosen.values())
 
 
@@ -106,6 +113,10 @@ class LoreReader(Protocol):
     def articles(self, titles: Sequence[str]) -> list[Article]:
         """The articles that links name (a title or an alias, any case), in the order asked, each once;
         the names no article answers to are left out."""
+
+    def titles(self, names: Sequence[str]) -> dict[str, str]:
+        """For each of `names` that `articles` would answer, the title of that article: where a link
+        leads, without reading the articles."""
 
     def backlinks(self, names: Sequence[str], limit: int) -> list[Backlink]:
         """Up to `limit` articles linking to any of `names` (an article's title and aliases), the most

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Connection, Engine, text
@@ -33,6 +33,7 @@ from lorecache.store.interface import (
     Page,
     in_asked_order,
     linking_fields,
+    named_by,
     summarize,
 )
 from lorecache.store.schema import PLACE_SPAN
@@ -237,6 +238,15 @@ _BUMP = (
 _ARTICLE_COLUMNS = ", ".join(ARTICLE_COLUMNS)
 
 log = logging.getLogger(__name__)
+
+
+class _Name(NamedTuple):
+    """What choosing an article by a name reads of its row."""
+
+    page_id: int
+    title: str
+    aliases: list[str]
+    importance: int
 
 
 @dataclass(slots=True)
@@ -495,14 +505,21 @@ class PostgresStore:
         return Detail(rows[0]["title"], rows[0]["detail_json"]) if rows else None
 
     def articles(self, titles: Sequence[str]) -> list[Article]:
-        folded = [fold(title) for title in titles]
-        rows = self._rows(
-            f"SELECT {_ARTICLE_COLUMNS} FROM wiki_articles WHERE universe = :u "
+        rows = self._named(_ARTICLE_COLUMNS, titles)
+        return in_asked_order([_article(self.universe, row) for row in rows], titles)
+
+    def titles(self, names: Sequence[str]) -> dict[str, str]:
+        rows = self._named("page_id, title, aliases, importance", names)
+        return {name: found.title for name, found in named_by([_Name(**row) for row in rows], names).items()}
+
+    def _named(self, columns: str, titles: Sequence[str]) -> list[dict[str, Any]]:
+        """The articles that any of `titles` names: by title, folded title or alias."""
+        return self._rows(
+            f"SELECT {columns} FROM wiki_articles WHERE universe = :u "
             "AND (title = ANY(:titles) OR search_title = ANY(:folded) OR id = ANY(ARRAY("
             "SELECT article_id FROM article_names WHERE universe = :u AND name = ANY(:folded))))",
-            {"u": self.universe, "titles": list(titles), "folded": folded},
+            {"u": self.universe, "titles": list(titles), "folded": [fold(title) for title in titles]},
         )
-        return in_asked_order([_article(self.universe, row) for row in rows], titles)
 
     def backlinks(self, names: Sequence[str], limit: int) -> list[Backlink]:
         """By the GIN index on `links`: an overlap with the names, whichever of them a page links by."""

@@ -37,6 +37,7 @@ from lorecache.store.interface import (
     Page,
     in_asked_order,
     linking_fields,
+    named_by,
     summarize,
 )
 from lorecache.universes import load
@@ -112,6 +113,11 @@ class FileCache:
         index = self._index()
         found = [index.entries[p] for title in titles for p in index.names.named(title)]
         return [self.read(entry) for entry in in_asked_order(found, titles)]
+
+    def titles(self, names: Sequence[str]) -> dict[str, str]:
+        index = self._index()
+        found = [index.entries[p] for name in names for p in index.names.named(name)]
+        return {name: entry.title for name, entry in named_by(found, names).items()}
 
     def backlinks(self, names: Sequence[str], limit: int) -> list[Backlink]:
         entries, linking = self._links_in()

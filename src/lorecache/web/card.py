@@ -1,0 +1,103 @@
+"""An article as its card shows it: the infobox as rows whose values link to the cards of the articles
+they name, and what links to it. Built over the read interface, so the file cache builds it too.
+
+An infobox value and the links of its field do not pair up one to one: `34 ABY, Ahch-To` holds two
+links, `Mos Espa (de facto capital)` links `Mos Espa`, `Er'Kit` links `Er'Kit (species)`, and
+`Hot and arid` carries a link to `Temperature` that names no part of it. So the links are found in the
+text: each place a target's name (without a parenthesised qualifier or a continuity suffix) stands as
+whole words links that target, and only when the cache holds an article it names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lorecache.article import Article, InfoboxValue
+from lorecache.query import Continuity
+from lorecache.store.interface import Backlink, LoreReader
+
+MAX_BACKLINKS = 50
+_QUALIFIER = re.compile(r"\s*\([^()]*\)$|/(Canon|Legends)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    text: str
+    link: str | None
+    """The title of the article this part of a value names."""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    field: str
+    values: tuple[tuple[Piece, ...], ...]
+
+    @property
+    def label(self) -> str:
+        """`points_of_interest` as a reader writes it."""
+        return self.field.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    article: Article
+    rows: tuple[Row, ...]
+    backlinks: tuple[Backlink, ...]
+    more_backlinks: bool
+    twin: str | None
+    """The same subject in the other continuity: `Tatooine/Legends` beside `Tatooine`."""
+
+
+def build(reader: LoreReader, title: str, continuity: Continuity, legends_suffix: str) -> Card | None:
+    """Three reads: the article, the titles its infobox links and its twin lead to, and the articles
+    linking to it."""
+    article = reader.get(title, continuity)
+    if article is None:
+        return None
+    twin = article.title.removesuffix(legends_suffix)
+    if twin == article.title:
+        twin += legends_suffix
+    targets = [target for targets in article.infobox_links.values() for target in targets]
+    held = reader.titles(list(dict.fromkeys([*targets, twin])))
+    rows = tuple(
+        Row(field, tuple(link_pieces(item, article.infobox_links.get(field, ()), held) for item in items))
+        for field, value in article.infobox.items()
+        if field != "name" and (items := _items(value))
+    )
+    linking = reader.backlinks([article.title, *article.aliases], MAX_BACKLINKS + 1)
+    linking = [link for link in linking if link.title != article.title]
+    found_twin = held.get(twin)
+    return Card(
+        article,
+        rows,
+        tuple(linking[:MAX_BACKLINKS]),
+        len(linking) > MAX_BACKLINKS,
+        found_twin if found_twin != article.title else None,
+    )
+
+
+def _items(value: InfoboxValue) -> list[str]:
+    """A field's values; a leading count (`suns: 2, Tatoo I, Tatoo II`) is kept as a value of its own."""
+    return [item for item in ([value] if isinstance(value, str) else value) if item.strip()]
+
+
+def link_pieces(item: str, targets: list[str], held: dict[str, str]) -> tuple[Piece, ...]:
+    """`item` cut where the names of its field's held targets stand in it, the longest name first."""
+    names = {_QUALIFIER.sub("", target).strip(): held[target] for target in targets if target in held}
+    names.pop("", None)
+    if not names:
+        return (Piece(item, None),)
+    ordered = sorted(names, key=len, reverse=True)
+    pattern = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, ordered)) + r")(?!\w)", re.IGNORECASE)
+    folded = {name.casefold(): title for name, title in names.items()}
+    found: list[Piece] = []
+    start = 0
+    for match in pattern.finditer(item):
+        if match.start() > start:
+            found.append(Piece(item[start : match.start()], None))
+        found.append(Piece(match.group(), folded.get(match.group().casefold())))
+        start = match.end()
+    if start < len(item):
+        found.append(Piece(item[start:], None))
+    return tuple(found)
