@@ -16,8 +16,8 @@ from rich.table import Table
 
 from lorecache import ingest
 from lorecache.config import Settings, get_settings
-from lorecache.images.disk import ImageDisk
 from lorecache.images.stage import image_stage
+from lorecache.images.store import open_image_store
 from lorecache.ingest.wiki import parse_since
 from lorecache.progress import Progress as RunProgress
 from lorecache.sources import SourceError
@@ -269,15 +269,15 @@ def images_fetch() -> None:
     """
     settings = get_settings()
     universe = load(settings.universe)
-    disk = ImageDisk(settings.universe_dir / "images")
+    store = open_image_store(settings)
     with _prefetch(settings) as job:
         engine, root = job.writer.engine, str(job.writer.files.root)
         source = settings.source or runs.ingested_from(engine, settings.universe, root)
-        stage = image_stage(engine, universe, disk, settings.contact, source)
+        stage = image_stage(engine, universe, store, settings.contact, source)
         progress = job.fetch_images(stage)
     console.print(
         f"images: {progress.images_fetched:,} fetched, {progress.images_failed:,} failed, "
-        f"{progress.images_bytes / 1e6:,.1f} MB under {disk.root}"
+        f"{progress.images_bytes / 1e6:,.1f} MB in {store.location}"
     )
     _report(progress)
 

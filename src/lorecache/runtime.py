@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from lorecache.config import Settings
-from lorecache.images.disk import ImageDisk
+from lorecache.images.store import open_image_store
 from lorecache.progress import Progress
 from lorecache.store import database, runs
 from lorecache.store.files import FileCache
@@ -43,7 +43,7 @@ class Runtime:
         self.settings = settings
         self.universe: Universe = load(settings.universe)
         self.files = FileCache(settings.universe_dir)
-        self.images = ImageDisk(settings.universe_dir / "images")
+        self.images = open_image_store(settings)
         self.store = HybridStore(
             None, self.files, retry_seconds=settings.db_retry_seconds, cache=AnswerCache()
         )
