@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lorecache import ingest
+from lorecache import ingest, metrics
 from lorecache.config import Settings, get_settings
 from lorecache.images.stage import image_stage
 from lorecache.images.store import open_image_store
@@ -78,6 +78,7 @@ def serve(
         server.run(create_app(settings), host=host, port=port, access_log=access_log)
         return
     _export_for_workers(settings)
+    metrics.share_between_processes(settings.data_dir.resolve() / "metrics")
     factory = "lorecache.api.app:create_app"
     uvicorn.run(
         factory,

@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from lorecache import metrics
 from lorecache.images.resolve import Located
 from lorecache.images.store import ImageStore, ImageStoreError, StoredImage
 from lorecache.images.verify import ImageRejected, declared_type, verify
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 64 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_STORED, _NOT_MODIFIED, _FAILED = (
+    metrics.IMAGE_FETCHES.labels(outcome) for outcome in ("stored", "not_modified", "failed")
+)
 
 
 class DownloadRefused(Exception):
@@ -82,6 +86,7 @@ class ImageFetcher:
             download = self._download(target.source_url, validators if kept else None)
             if download is None:
                 assert kept is not None
+                _NOT_MODIFIED.inc()
                 return _fetched(target, kept, validators.etag, validators.last_modified)
             facts = verify(download.payload, download.content_type)
             stored = self.store.put(target.name, download.payload, facts)
@@ -93,6 +98,8 @@ class ImageFetcher:
             return self._failed(target, f"no answer within {self.rules.timeout_seconds:g} s")
         except httpx.HTTPError as error:
             return self._failed(target, f"download failed ({type(error).__name__}: {error})")
+        _STORED.inc()
+        metrics.IMAGE_BYTES.inc(stored.bytes)
         return _fetched(target, stored, download.etag, download.last_modified)
 
     def _download(self, url: str, validators: Validators | None) -> Download | None:
@@ -137,6 +144,7 @@ class ImageFetcher:
 
     def _failed(self, target: Located, reason: str) -> ImageRecord:
         log.warning("image %s refused: %s", target.name, reason)
+        _FAILED.inc()
         return ImageRecord(target.name, target.source_url, "failed", error=reason)
 
 

@@ -20,6 +20,7 @@ from anyio import to_thread
 from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from lorecache import metrics
 from lorecache.article import Article
 from lorecache.lore import context, graph
 from lorecache.query import Continuity, ListQuery
@@ -132,8 +133,10 @@ class HybridStore:
                         "PostgreSQL took too long (%s); this answer comes from the file cache",
                         _first_line(error),
                     )
+                    metrics.FALLBACKS.labels("timeout").inc()
                 else:
                     self._mark_down(error)
+                    metrics.FALLBACKS.labels("error").inc()
         return Served(operation(self.files), self.files.source_name)
 
     def health(self) -> str:
