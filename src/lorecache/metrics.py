@@ -68,8 +68,8 @@ ANSWERS = Counter(
 )
 FALLBACKS = Counter(
     "lorecache_fallbacks",
-    "Reads PostgreSQL failed, answered from the file cache instead: `timeout` (that answer alone), "
-    "`error` (PostgreSQL left for LORECACHE_DB_RETRY_SECONDS).",
+    "Falls back to the file cache: `timeout` (a query cancelled, that answer alone from files), "
+    "`error` (PostgreSQL failed, a read or a health probe: files answer for LORECACHE_DB_RETRY_SECONDS).",
     ["reason"],
 )
 POOL_IN_USE = Gauge(

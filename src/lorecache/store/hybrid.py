@@ -136,7 +136,6 @@ class HybridStore:
                     metrics.FALLBACKS.labels("timeout").inc()
                 else:
                     self._mark_down(error)
-                    metrics.FALLBACKS.labels("error").inc()
         return Served(operation(self.files), self.files.source_name)
 
     def health(self) -> str:
@@ -164,6 +163,7 @@ class HybridStore:
             return operation(self.postgres)
 
     def _mark_down(self, error: SQLAlchemyError) -> None:
+        metrics.FALLBACKS.labels("error").inc()
         with self._lock:
             if not self.degraded:
                 log.warning(
