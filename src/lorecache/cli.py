@@ -17,10 +17,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lorecache import ingest
+from lorecache import ingest, metrics
 from lorecache.config import Settings, get_settings
-from lorecache.images.disk import ImageDisk
 from lorecache.images.stage import image_stage
+from lorecache.images.store import open_image_store
 from lorecache.ingest.wiki import parse_since
 from lorecache.lore import lorebook
 from lorecache.progress import Progress as RunProgress
@@ -86,6 +86,7 @@ def serve(
         server.run(create_app(settings), host=host, port=port, access_log=access_log)
         return
     _export_for_workers(settings)
+    metrics.share_between_processes(settings.data_dir.resolve() / "metrics")
     factory = "lorecache.api.app:create_app"
     uvicorn.run(
         factory,
@@ -351,15 +352,15 @@ def images_fetch() -> None:
     """
     settings = get_settings()
     universe = load(settings.universe)
-    disk = ImageDisk(settings.universe_dir / "images")
+    store = open_image_store(settings)
     with _prefetch(settings) as job:
         engine, root = job.writer.engine, str(job.writer.files.root)
         source = settings.source or runs.ingested_from(engine, settings.universe, root)
-        stage = image_stage(engine, universe, disk, settings.contact, source)
+        stage = image_stage(engine, universe, store, settings.contact, source)
         progress = job.fetch_images(stage)
     console.print(
         f"images: {progress.images_fetched:,} fetched, {progress.images_failed:,} failed, "
-        f"{progress.images_bytes / 1e6:,.1f} MB under {disk.root}"
+        f"{progress.images_bytes / 1e6:,.1f} MB in {store.location}"
     )
     _report(progress)
 

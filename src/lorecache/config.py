@@ -91,6 +91,29 @@ class Settings(BaseSettings):
         "images fetch` fetches those on demand); `on`; `off`.",
     )
 
+    image_store: str = Field(
+        default="disk",
+        pattern=r"^(disk|s3://[^/]+(/.*)?)$",
+        validation_alias="LORECACHE_IMAGE_STORE",
+        description="Where fetched images are kept: `disk` (under the data directory) or an S3-compatible "
+        "bucket, `s3://bucket/prefix`, reached through the usual AWS variables (AWS_ENDPOINT_URL, "
+        "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION), so that every API host serves "
+        "the same images.",
+    )
+    image_delivery: Literal["redirect", "stream"] = Field(
+        default="redirect",
+        validation_alias="LORECACHE_IMAGE_DELIVERY",
+        description="How the image route hands out an image kept in a bucket: `redirect` to the bucket's "
+        "URL (the client fetches the bytes from the bucket or its CDN), or `stream` the bytes through "
+        "the service (for a bucket clients cannot reach).",
+    )
+    image_public_url: str | None = Field(
+        default=None,
+        validation_alias="LORECACHE_IMAGE_PUBLIC_URL",
+        description="A public base URL of the bucket (a CDN in front of it) that redirects point to, "
+        "followed by the object's key. Unset: redirects carry presigned URLs valid for an hour.",
+    )
+
     mcp_tools: Literal["full", "simple"] = Field(
         default="full",
         validation_alias="LORECACHE_MCP_TOOLS",

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from lorecache import metrics
 from lorecache.config import Settings
-from lorecache.images.disk import ImageDisk
+from lorecache.images.store import open_image_store
 from lorecache.progress import Progress
 from lorecache.store import database, runs
 from lorecache.store.files import FileCache
@@ -44,7 +45,7 @@ class Runtime:
         self.settings = settings
         self.universe: Universe = load(settings.universe)
         self.files = FileCache(settings.universe_dir)
-        self.images = ImageDisk(settings.universe_dir / "images")
+        self.images = open_image_store(settings)
         self.store = HybridStore(
             None, self.files, retry_seconds=settings.db_retry_seconds, cache=AnswerCache()
         )
@@ -128,6 +129,7 @@ class Runtime:
         self.engine = database.make_engine(
             url, statement_timeout_ms=self.settings.statement_timeout_ms, pre_ping=False
         )
+        metrics.watch_pool(self.engine)
         self.store.postgres = PostgresStore(self.engine, self.universe.name)
         self.version = DataVersion(database.libpq_url(url), self.universe.name)
         self.version.start()
@@ -181,7 +183,9 @@ class Runtime:
             log.error("cannot prefetch %s: %s", spec, error)
             self.progress.end("failed", str(error))
             return
-        with ingest.session(self.settings, url, images_of=spec, stop=self._stopping) as job:
+        with ingest.session(
+            self.settings, url, on_progress=metrics.prefetch_reported, images_of=spec, stop=self._stopping
+        ) as job:
             self.progress = job.progress
             job.run(source, force=force)
             log.info("prefetch %s: %s", job.progress.stage, job.progress.error or "ok")

@@ -14,6 +14,7 @@ from lorecache.config import Settings
 from lorecache.store import embedded
 from tests.conftest import SAMPLE
 from tests.integration.test_api import wait_for_prefetch
+from tests.support.metrics import parse, value
 
 pytestmark = pytest.mark.embedded
 
@@ -41,6 +42,7 @@ def test_answers_survive_postgres_stopping_and_come_back_to_it(tmp_path: Path) -
         assert wait_for_prefetch(client)["is_complete"]
         from_postgres = client.get(PLANETS, params={"limit": 10}).json()
         assert client.get("/health").json()["status"] == "healthy"
+        before = parse(client.get("/metrics").text)
 
         embedded.stop(pg_dir)
         try:
@@ -58,9 +60,14 @@ def test_answers_survive_postgres_stopping_and_come_back_to_it(tmp_path: Path) -
                 415,
                 "file_cache",
             )
+            after = parse(client.get("/metrics").text)
         finally:
             embedded.restart(pg_dir)
 
         _until(lambda: client.get(PLANETS).headers["X-Served-From"] == "postgres")
         assert client.get("/health").json()["status"] == "healthy"
     embedded.stop(pg_dir)
+    fallbacks = [value(s, "lorecache_fallbacks_total", reason="error") for s in (before, after)]
+    assert fallbacks[1] > fallbacks[0]
+    from_files = [value(s, "lorecache_answers_total", served_from="file_cache") for s in (before, after)]
+    assert from_files[1] - from_files[0] == 3

@@ -14,7 +14,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from lorecache import __version__
-from lorecache.api import images, mcp, routes
+from lorecache import metrics as service_metrics
+from lorecache.api import images, mcp, metrics, routes
 from lorecache.api.limits import RequestLimits
 from lorecache.config import Settings, get_settings
 from lorecache.runtime import Runtime
@@ -34,10 +35,12 @@ def create_app(settings: Settings | None = None, *, prefetch: bool = True) -> Fa
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("Starting Lorecache (universe %s)", settings.universe)
         runtime.start(prefetch=prefetch)
+        service_metrics.PROCESSES.inc()
         log.info("API is ready; docs at /docs. Prefetch running in the background: GET /prefetch/status")
         # A mounted app's own lifespan never runs: the MCP sessions' task group lives in this one.
         async with lore.running():
             yield
+        service_metrics.PROCESSES.dec()
         runtime.stop()
 
     app = FastAPI(
@@ -56,7 +59,10 @@ def create_app(settings: Settings | None = None, *, prefetch: bool = True) -> Fa
             allow_headers=["Authorization"],
             expose_headers=["X-Served-From"],
         )
+    # Outermost, so that requests the others refuse are counted too.
+    app.add_middleware(metrics.RequestMetrics)
     app.include_router(routes.service)
+    app.include_router(metrics.router)
     app.include_router(routes.wiki)
     app.include_router(images.router)
     mount_pages(app)

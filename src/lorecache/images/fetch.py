@@ -2,9 +2,9 @@
 
 Redirects are followed by hand so that every hop's host is checked against the allowed hosts; the body
 is read in chunks against the size cap and an overall deadline (a server that drips a byte at a time
-never trips a read timeout). A refresh sends the last ETag and Last-Modified, and a 304 keeps the copy on
-disk. A failure is returned as a `failed` record naming why, never raised: one bad image never stops
-the others, and it is fetched again on the next run.
+never trips a read timeout). A refresh sends the last ETag and Last-Modified, and a 304 keeps the copy in
+the store. A failure, of the download or of the store, is returned as a `failed` record naming why,
+never raised: one bad image never stops the others, and it is fetched again on the next run.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from lorecache.images.disk import ImageDisk, StoredImage
+from lorecache import metrics
 from lorecache.images.resolve import Located
+from lorecache.images.store import ImageStore, ImageStoreError, StoredImage
 from lorecache.images.verify import ImageRejected, declared_type, verify
 from lorecache.store.images import ImageRecord, Validators
 from lorecache.universes import ImageRules
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 64 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_STORED, _NOT_MODIFIED, _FAILED = (
+    metrics.IMAGE_FETCHES.labels(outcome) for outcome in ("stored", "not_modified", "failed")
+)
 
 
 class DownloadRefused(Exception):
@@ -43,11 +47,11 @@ class Download:
 
 
 class ImageFetcher:
-    """Fetches images into an ImageDisk over one keep-alive connection pool, safe to share by threads."""
+    """Fetches images into an image store over one keep-alive connection pool, safe to share by threads."""
 
-    def __init__(self, rules: ImageRules, disk: ImageDisk, user_agent: str) -> None:
+    def __init__(self, rules: ImageRules, store: ImageStore, user_agent: str) -> None:
         self.rules = rules
-        self.disk = disk
+        self.store = store
         self.hosts = frozenset(host.lower() for host in rules.hosts)
         self._http = httpx.Client(
             headers={"User-Agent": user_agent},
@@ -77,20 +81,25 @@ class ImageFetcher:
     def fetch(self, target: Located, validators: Validators | None = None) -> ImageRecord:
         if target.error is not None:
             return self._failed(target, target.error)
-        kept = self.disk.lookup(target.name) if validators else None
         try:
+            kept = self.store.lookup(target.name) if validators else None
             download = self._download(target.source_url, validators if kept else None)
             if download is None:
                 assert kept is not None
+                _NOT_MODIFIED.inc()
                 return _fetched(target, kept, validators.etag, validators.last_modified)
             facts = verify(download.payload, download.content_type)
+            stored = self.store.put(target.name, download.payload, facts)
         except (DownloadRefused, ImageRejected) as error:
             return self._failed(target, str(error))
+        except ImageStoreError as error:
+            return self._failed(target, f"not stored, the last good copy kept: {error}")
         except httpx.TimeoutException:
             return self._failed(target, f"no answer within {self.rules.timeout_seconds:g} s")
         except httpx.HTTPError as error:
             return self._failed(target, f"download failed ({type(error).__name__}: {error})")
-        stored = self.disk.put(target.name, download.payload, facts)
+        _STORED.inc()
+        metrics.IMAGE_BYTES.inc(stored.bytes)
         return _fetched(target, stored, download.etag, download.last_modified)
 
     def _download(self, url: str, validators: Validators | None) -> Download | None:
@@ -135,6 +144,7 @@ class ImageFetcher:
 
     def _failed(self, target: Located, reason: str) -> ImageRecord:
         log.warning("image %s refused: %s", target.name, reason)
+        _FAILED.inc()
         return ImageRecord(target.name, target.source_url, "failed", error=reason)
 
 

@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import Engine
 
 from lorecache.config import is_wiki
-from lorecache.images.disk import ImageDisk
 from lorecache.images.fetch import ImageFetcher
 from lorecache.images.resolve import Located, by_rule, by_wiki, named
+from lorecache.images.store import ImageStore
 from lorecache.progress import Progress
 from lorecache.sources.client import ApiClient, user_agent
 from lorecache.store.images import ImageRecord, ImageRepository
@@ -35,7 +35,7 @@ class ImageStage:
         self,
         engine: Engine,
         universe: Universe,
-        disk: ImageDisk,
+        store: ImageStore,
         contact: str | None,
         *,
         api_url: str | None = None,
@@ -44,7 +44,7 @@ class ImageStage:
     ) -> None:
         self.repository = ImageRepository(engine, universe.name)
         self.universe = universe
-        self.disk = disk
+        self.store = store
         self.contact = contact
         self.api_url = api_url
         self.scrape = scrape or universe.scrape
@@ -58,8 +58,8 @@ class ImageStage:
         progress.images_total = progress.articles_total
         log.info("STAGE 2: prefetching %s images", f"{progress.images_total:,}")
         report()
-        self.disk.sweep_temporaries()
-        fetcher = ImageFetcher(self.rules, self.disk, user_agent(self.contact))
+        self.store.sweep_temporaries()
+        fetcher = ImageFetcher(self.rules, self.store, user_agent(self.contact))
         pending: list[ImageRecord] = []
 
         def on_record(record: ImageRecord) -> None:
@@ -103,7 +103,8 @@ def _count(progress: Progress, record: ImageRecord) -> None:
 
 
 def image_stage(
-    engine: Engine, universe: Universe, disk: ImageDisk, contact: str | None, source: str | None
+    engine: Engine, universe: Universe, store: ImageStore, contact: str | None, source: str | None
 ) -> ImageStage:
     """Stage 2 for the articles of `source`: its images located through the wiki when it is one."""
-    return ImageStage(engine, universe, disk, contact, api_url=source if source and is_wiki(source) else None)
+    api_url = source if source and is_wiki(source) else None
+    return ImageStage(engine, universe, store, contact, api_url=api_url)

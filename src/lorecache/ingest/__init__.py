@@ -18,9 +18,9 @@ from functools import partial
 from sqlalchemy import Engine
 
 from lorecache.config import Settings
-from lorecache.images.disk import ImageDisk
 from lorecache.images.stage import STAGE as IMAGES
 from lorecache.images.stage import ImageStage, image_stage
+from lorecache.images.store import open_image_store
 from lorecache.ingest import dump
 from lorecache.ingest.run import Run
 from lorecache.ingest.stages import CATEGORIZING, WRITING, prefetching_images, writing_to_postgresql
@@ -127,8 +127,8 @@ def session(
     try:
         images = None
         if images_of is not None and settings.wants_images(images_of):
-            disk = ImageDisk(settings.universe_dir / "images")
-            images = image_stage(engine, load(settings.universe), disk, settings.contact, images_of)
+            store = open_image_store(settings)
+            images = image_stage(engine, load(settings.universe), store, settings.contact, images_of)
         files = FileCache(settings.universe_dir)
         yield Ingest(
             engine,

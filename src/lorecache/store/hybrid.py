@@ -23,6 +23,7 @@ from anyio import to_thread
 from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from lorecache import metrics
 from lorecache.article import Article
 from lorecache.lore import context, graph, lorebook
 from lorecache.query import Continuity, ListQuery
@@ -222,6 +223,7 @@ class HybridStore:
             return operation(store)
 
     def _mark_down(self, error: SQLAlchemyError) -> None:
+        metrics.FALLBACKS.labels("error").inc()
         with self._lock:
             if not self.degraded:
                 log.warning(
@@ -237,5 +239,6 @@ def _timed_out(error: SQLAlchemyError) -> bool:
     other database would be as slow)."""
     if isinstance(getattr(error, "orig", None), QueryCanceled):
         log.warning("PostgreSQL took too long (%s); this answer comes from the file cache", first_line(error))
+        metrics.FALLBACKS.labels("timeout").inc()
         return True
     return False
