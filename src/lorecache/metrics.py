@@ -69,6 +69,7 @@ ANSWERS = Counter(
 FALLBACKS = Counter(
     "lorecache_fallbacks",
     "Falls back to the file cache: `timeout` (a query cancelled, that answer alone from files), "
+    "`refused` (a value PostgreSQL cannot take, a NUL: that answer alone from files), "
     "`error` (PostgreSQL failed, a read or a health probe: files answer for LORECACHE_DB_RETRY_SECONDS).",
     ["reason"],
 )
@@ -101,8 +102,37 @@ IMAGE_FETCHES = Counter(
     ["outcome"],
 )
 IMAGE_BYTES = Counter("lorecache_image_fetched_bytes", "Bytes of the images stage 2 downloaded and stored.")
+DATABASE_UP = Gauge(
+    "lorecache_database_up",
+    "1 when reads may go to the database: the primary up, a replica up and caught up with the last load.",
+    ["name", "role"],
+    multiprocess_mode="mostrecent",
+)
+REPLICA_LAG_BYTES = Gauge(
+    "lorecache_replica_lag_bytes",
+    "How far a replica's replay is behind the WAL position of the last load.",
+    ["name"],
+    multiprocess_mode="mostrecent",
+)
+REPLICA_LAG_SECONDS = Gauge(
+    "lorecache_replica_lag_seconds",
+    "A replica's own replay lag (0 when it has replayed everything it received).",
+    ["name"],
+    multiprocess_mode="mostrecent",
+)
 
 _DB_FILE = re.compile(r"_(\d+)\.db$")
+
+
+def observe_databases(databases: list[dict]) -> None:
+    """The databases as `/health` lists them, read when `/metrics` is scraped: the scraping process's
+    view is the latest, and its replica checks are at most a fraction of a second old."""
+    for database in databases:
+        DATABASE_UP.labels(database["name"], database["role"]).set(database["state"] == "up")
+        if database["role"] == "replica":
+            for gauge, field in ((REPLICA_LAG_BYTES, "lag_bytes"), (REPLICA_LAG_SECONDS, "lag_seconds")):
+                if database.get(field) is not None:
+                    gauge.labels(database["name"]).set(database[field])
 
 
 def share_between_processes(directory: Path) -> None:

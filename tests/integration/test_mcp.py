@@ -313,3 +313,15 @@ def test_an_article_answer_names_its_nearest_neighbours(loaded) -> None:
     from_files = graph.with_related(runtime.files, runtime.files.detail("c-3po"))
     assert orjson.loads(from_files.json)["related"] == related
     assert call(runtime.store, "get_article", {"title": "C-3PO"}).structured_content["related"] == related
+
+
+def test_a_nul_in_a_title_or_search_is_no_outage(loaded) -> None:
+    """PostgreSQL refuses a NUL in a text value: that answer comes from the file cache, the next from
+    PostgreSQL again, and the MCP tools answer alike."""
+    runtime, client = loaded[:2]
+    assert client.get("/api/v1/wiki/articles/Tat%00ooine").status_code == 404
+    found = client.get("/api/v1/wiki/search", params={"q": "Tato\x00"})
+    assert found.status_code == 200 and found.json()["results"][0]["title"] == "Tatooine"
+    assert not runtime.store.degraded
+    assert client.get("/api/v1/wiki/articles/Tatooine").headers["X-Served-From"] == "postgres"
+    assert call(runtime.store, "get_article", {"title": "Tat\x00ooine"}).is_error

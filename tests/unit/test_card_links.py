@@ -3,7 +3,9 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lorecache.web.card import Piece, link_pieces
+from lorecache.article import Article
+from lorecache.universes import load
+from lorecache.web.card import Piece, lifetime, link_pieces
 
 
 def linked(item: str, targets: list[str], held: dict[str, str] | None = None) -> list[tuple[str, str | None]]:
@@ -47,3 +49,17 @@ def test_the_pieces_spell_the_value_and_link_only_held_titles(item: str, targets
     cut = link_pieces(item, targets, held)
     assert "".join(piece.text for piece in cut) == item
     assert all(isinstance(piece, Piece) and piece.link in (None, *held.values()) for piece in cut)
+
+
+def _dated(**infobox: str) -> Article:
+    return Article("star_wars", 1, "Someone", "Someone", "u", None, "characters", True, "", infobox=infobox)
+
+
+def test_a_card_says_when_its_article_is_in_the_story() -> None:
+    calendar = load("star_wars").calendar
+    assert lifetime(calendar, _dated(born="[[19 BBY]], [[Polis Massa]]", died="[[34 ABY]]")) == (
+        "19 BBY to 34 ABY"
+    )
+    assert lifetime(calendar, _dated(date="[[0 BBY]]")) == "0 ABY"
+    assert lifetime(calendar, _dated(constructed="c. 3,000 BBY")) == "from 3000 BBY"
+    assert lifetime(calendar, _dated(homeworld="Tatooine")) is None

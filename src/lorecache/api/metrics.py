@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,8 +26,9 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
-def scrape() -> Response:
+def scrape(request: Request) -> Response:
     """Every API process's metrics, added up (README's Metrics section lists them)."""
+    metrics.observe_databases(request.app.state.runtime.store.databases())
     return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from anyio import to_thread
 from psycopg.errors import QueryCanceled
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, SQLAlchemyError
 
 from lorecache import metrics
 from lorecache.article import Article
@@ -235,10 +235,14 @@ class HybridStore:
 
 
 def _timed_out(error: SQLAlchemyError) -> bool:
-    """Cancelled by the statement timeout: the database is up, only this answer comes from files (any
-    other database would be as slow)."""
+    """Cancelled by the statement timeout, or a value PostgreSQL cannot take (a NUL in a text): the
+    database is up, only this answer comes from files (any other database would fail it alike)."""
     if isinstance(getattr(error, "orig", None), QueryCanceled):
         log.warning("PostgreSQL took too long (%s); this answer comes from the file cache", first_line(error))
         metrics.FALLBACKS.labels("timeout").inc()
+        return True
+    if isinstance(error, DataError):
+        log.warning("PostgreSQL refused a value (%s); this answer comes from the files", first_line(error))
+        metrics.FALLBACKS.labels("refused").inc()
         return True
     return False

@@ -14,8 +14,10 @@ import re
 from dataclasses import dataclass
 
 from lorecache.article import Article, InfoboxValue
+from lorecache.dates import EARLIEST, LATEST, Calendar
 from lorecache.query import Continuity
 from lorecache.store.interface import Backlink, LoreReader
+from lorecache.universes import Universe
 
 MAX_BACKLINKS = 50
 _QUALIFIER = re.compile(r"\s*\([^()]*\)$|/(Canon|Legends)$")
@@ -47,14 +49,17 @@ class Card:
     more_backlinks: bool
     twin: str | None
     """The same subject in the other continuity: `Tatooine/Legends` beside `Tatooine`."""
+    span: str | None
+    """Its time in the story (`19 BBY to 4 ABY`), when its infobox dates it."""
 
 
-def build(reader: LoreReader, title: str, continuity: Continuity, legends_suffix: str) -> Card | None:
+def build(reader: LoreReader, title: str, continuity: Continuity, universe: Universe) -> Card | None:
     """Three reads: the article, the titles its infobox links and its twin lead to, and the articles
     linking to it."""
     article = reader.get(title, continuity)
     if article is None:
         return None
+    legends_suffix = universe.canon.legends_suffix
     twin = article.title.removesuffix(legends_suffix)
     if twin == article.title:
         twin += legends_suffix
@@ -74,7 +79,20 @@ def build(reader: LoreReader, title: str, continuity: Continuity, legends_suffix
         tuple(linking[:MAX_BACKLINKS]),
         len(linking) > MAX_BACKLINKS,
         found_twin if found_twin != article.title else None,
+        lifetime(universe.calendar, article),
     )
+
+
+def lifetime(calendar: Calendar, article: Article) -> str | None:
+    """The article's span in the calendar's words, an open side said as such (`from 32 BBY`)."""
+    _, span = calendar.article_dates(article)
+    if span is None:
+        return None
+    start = None if span.start == EARLIEST else calendar.label(span.start)
+    end = None if span.end == LATEST else calendar.label(span.end)
+    if start and end:
+        return start if start == end else f"{start} to {end}"
+    return f"from {start}" if start else f"until {end}"
 
 
 def _items(value: InfoboxValue) -> list[str]:

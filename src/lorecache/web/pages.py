@@ -179,7 +179,7 @@ async def article(
     universe = _runtime(request).universe
     found, served_from = await reader.view(
         ("card", asked, chosen),
-        lambda store: card.build(store, asked, chosen, universe.canon.legends_suffix),
+        lambda store: card.build(store, asked, chosen, universe),
     )
     if found is None:
         raise PageError(404, f"No article titled {asked!r} is in the cache.", search=asked[:MAX_QUERY])
