@@ -152,6 +152,12 @@ async def _filters(request: Request, reader: HybridStore, category: str | None, 
     return tuple(extra)
 
 
+def _known_or_none(runtime: Runtime, category: str | None) -> None:
+    """A category parameter, optional in its route: unknown, a 422 naming it."""
+    if category is not None and category not in runtime.universe.categories:
+        raise _invalid("category", f"unknown category {category!r}")
+
+
 def _when(
     runtime: Runtime, start: str | None, end: str | None, as_of: str | None
 ) -> tuple[Span | None, int | None]:
@@ -263,8 +269,7 @@ async def search(
     """Ranked across categories: exact name, prefix, every word, typos, then full text; importance
     breaks ties, and the canon article comes before its Legends twin."""
     runtime = _runtime(request)
-    if category is not None and category not in runtime.universe.categories:
-        raise _invalid("category", f"unknown category {category!r}")
+    _known_or_none(runtime, category)
     span, moment = _when(runtime, start, to, as_of)
     query = ListQuery(
         categories=(category,) if category else (),
@@ -334,8 +339,7 @@ async def export_sillytavern(
     as_of: AsOf = None,
 ) -> Response:
     runtime = _runtime(request)
-    if category is not None and category not in runtime.universe.categories:
-        raise _invalid("category", f"unknown category {category!r}")
+    _known_or_none(runtime, category)
     span, moment = _when(runtime, start, to, as_of)
     declared = {"category", "search", "continuity", "limit", "entry_tokens", *TIME_PARAMETERS}
     query = ListQuery(
@@ -415,8 +419,7 @@ async def random_article(
     as_of: AsOf = None,
 ) -> Response:
     runtime = _runtime(request)
-    if category is not None and category not in runtime.universe.categories:
-        raise _invalid("category", f"unknown category {category!r}")
+    _known_or_none(runtime, category)
     span, moment = _when(runtime, start, to, as_of)
     query = ListQuery(
         categories=(category,) if category else (),
@@ -452,8 +455,7 @@ async def timeline(
     timeline is `?from=19 BBY&to=19 BBY`."""
     runtime = _runtime(request)
     calendar = runtime.universe.calendar
-    if category is not None and category not in runtime.universe.categories:
-        raise _invalid("category", f"unknown category {category!r}")
+    _known_or_none(runtime, category)
     span, moment = _when(runtime, start, to, as_of)
     query = ListQuery(
         categories=(category,) if category else calendar.timeline,
