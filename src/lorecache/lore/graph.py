@@ -99,14 +99,14 @@ def with_related(reader: LoreReader, detail: Detail | None) -> Detail | None:
     if detail is None:
         return None
     shaped = orjson.loads(detail.json)
-    mine = _linked(shaped["links"], shaped["infobox_links"])
+    mine = set(_targets(shaped["infobox_links"], shaped["links"], set()))
     names = {detail.title, *shaped["aliases"]}
     near = _targets(shaped["infobox_links"], shaped["links"], names)
     weighed = []
     for neighbour in reader.articles(near[:RELATED_READ]):
         if neighbour.title == detail.title:
             continue
-        theirs = _linked(neighbour.links, neighbour.infobox_links)
+        theirs = set(_targets(neighbour.infobox_links, neighbour.links, set()))
         shown = {"title": neighbour.title, "category": neighbour.category, "is_canon": neighbour.is_canon}
         shown |= {"shared_links": len(mine & theirs), "links_back": bool(names & theirs)}
         weight = shown["shared_links"] + shown["links_back"]
@@ -114,6 +114,3 @@ def with_related(reader: LoreReader, detail: Detail | None) -> Detail | None:
     top = [shown for *_, shown in sorted(weighed, key=lambda w: w[:3])[:RELATED]]
     return Detail(detail.title, f'{detail.json[:-1]},"related":{orjson.dumps(top).decode()}}}')
 
-
-def _linked(links: list[str], infobox_links: dict[str, list[str]]) -> set[str]:
-    return {*links, *(target for targets in infobox_links.values() for target in targets)}
