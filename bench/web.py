@@ -85,7 +85,7 @@ def main() -> None:
     )
     app = create_app(settings, prefetch=False)
     timed = Timed(app)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpx2").setLevel(logging.WARNING)  # the test client's, one line a request
     print(machine_speed())
     print(f"{len(entries):,} articles; {len(titles)} cards, {len(suggestions)} suggestion lists")
     with TestClient(timed) as client:

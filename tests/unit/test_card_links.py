@@ -5,12 +5,12 @@ from hypothesis import strategies as st
 
 from lorecache.article import Article
 from lorecache.universes import load
-from lorecache.web.card import Piece, lifetime, link_pieces
+from lorecache.web.card import Linker, Piece, lifetime
 
 
 def linked(item: str, targets: list[str], held: dict[str, str] | None = None) -> list[tuple[str, str | None]]:
     held = held if held is not None else {target: target for target in targets}
-    return [(piece.text, piece.link) for piece in link_pieces(item, targets, held)]
+    return [(piece.text, piece.link) for piece in Linker(targets, held).pieces(item)]
 
 
 def test_a_value_naming_two_articles_holds_two_links() -> None:
@@ -46,7 +46,7 @@ names = st.text(alphabet="ab (')/-", min_size=1, max_size=8)
 @given(item=st.text(max_size=40), targets=st.lists(names, max_size=4))
 def test_the_pieces_spell_the_value_and_link_only_held_titles(item: str, targets: list[str]) -> None:
     held = {target: f"title of {target}" for target in targets[::2]}
-    cut = link_pieces(item, targets, held)
+    cut = Linker(targets, held).pieces(item)
     assert "".join(piece.text for piece in cut) == item
     assert all(isinstance(piece, Piece) and piece.link in (None, *held.values()) for piece in cut)
 

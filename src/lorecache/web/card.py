@@ -66,7 +66,7 @@ def build(reader: LoreReader, title: str, continuity: Continuity, universe: Univ
     targets = [target for targets in article.infobox_links.values() for target in targets]
     held = reader.titles(list(dict.fromkeys([*targets, twin])))
     rows = tuple(
-        Row(field, tuple(link_pieces(item, article.infobox_links.get(field, ()), held) for item in items))
+        Row(field, tuple(map(Linker(article.infobox_links.get(field, []), held).pieces, items)))
         for field, value in article.infobox.items()
         if field != "name" and (items := _items(value))
     )
@@ -100,22 +100,32 @@ def _items(value: InfoboxValue) -> list[str]:
     return [item for item in ([value] if isinstance(value, str) else value) if item.strip()]
 
 
-def link_pieces(item: str, targets: list[str], held: dict[str, str]) -> tuple[Piece, ...]:
-    """`item` cut where the names of its field's held targets stand in it, the longest name first."""
-    names = {_QUALIFIER.sub("", target).strip(): held[target] for target in targets if target in held}
-    names.pop("", None)
-    if not names:
-        return (Piece(item, None),)
-    ordered = sorted(names, key=len, reverse=True)
-    pattern = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, ordered)) + r")(?!\w)", re.IGNORECASE)
-    folded = {name.casefold(): title for name, title in names.items()}
-    found: list[Piece] = []
-    start = 0
-    for match in pattern.finditer(item):
-        if match.start() > start:
-            found.append(Piece(item[start : match.start()], None))
-        found.append(Piece(match.group(), folded.get(match.group().casefold())))
-        start = match.end()
-    if start < len(item):
-        found.append(Piece(item[start:], None))
-    return tuple(found)
+class Linker:
+    """The names of one field's held targets, found in each of its values: the pattern is made once
+    for the field, which may hold dozens of values (`inhabitants`)."""
+
+    def __init__(self, targets: list[str], held: dict[str, str]) -> None:
+        names = {_QUALIFIER.sub("", target).strip(): held[target] for target in targets if target in held}
+        names.pop("", None)
+        self.titles = {name.casefold(): title for name, title in names.items()}
+        ordered = sorted(names, key=len, reverse=True)
+        self.pattern = (
+            re.compile(r"(?<!\w)(" + "|".join(map(re.escape, ordered)) + r")(?!\w)", re.IGNORECASE)
+            if ordered
+            else None
+        )
+
+    def pieces(self, item: str) -> tuple[Piece, ...]:
+        """`item` cut where the names stand in it, the longest name first."""
+        if self.pattern is None:
+            return (Piece(item, None),)
+        found: list[Piece] = []
+        start = 0
+        for match in self.pattern.finditer(item):
+            if match.start() > start:
+                found.append(Piece(item[start : match.start()], None))
+            found.append(Piece(match.group(), self.titles.get(match.group().casefold())))
+            start = match.end()
+        if start < len(item):
+            found.append(Piece(item[start:], None))
+        return tuple(found)
