@@ -10,8 +10,10 @@ from sqlalchemy import text
 from lorecache.ingest import Ingest
 from lorecache.sources.dump import DumpSource
 from lorecache.store.files import FileCache
+from lorecache.store.files.links import LINKS_NAME
 from lorecache.verify import differences
 from tests.conftest import SAMPLE
+from tests.support.links import backlinks_differ
 from tests.support.pages import Page, infobox_page, write_dump
 
 
@@ -70,6 +72,18 @@ def test_ingesting_again_changes_nothing(engine, files: FileCache) -> None:
     assert differences(files, _store(engine)) == []
 
 
+def test_what_links_here_from_the_files_is_postgres_own(engine, files: FileCache) -> None:
+    _ingest(engine, files)
+    postgres = _store(engine)
+    assert (files.root / LINKS_NAME).is_file()
+    assert files.backlinks(["Tatooine"], 5)[0].title == "Anakin Skywalker"
+    assert backlinks_differ(files, postgres) == []
+
+    (files.root / LINKS_NAME).unlink()
+    scanned = FileCache(files.root)
+    assert backlinks_differ(scanned, postgres) == [], "a cache without a links file reads the articles'"
+
+
 def test_an_ingested_source_is_skipped_unless_forced(engine, files: FileCache) -> None:
     _ingest(engine, files)
     assert _ingest(engine, files, force=False).stage == "skipped"
@@ -125,12 +139,15 @@ def test_a_failed_dump_after_a_good_one_loses_nothing(engine, files: FileCache, 
     broken = tmp_path / "broken.xml"
     broken.write_bytes(gzip.decompress(SAMPLE.read_bytes())[:200_000] + b"<page><title>x</oops></page>")
 
+    links = (files.root / LINKS_NAME).read_bytes()
+
     progress = _ingest(engine, files, broken)
 
     assert progress.stage == "failed"
     assert re.search(r"broken.xml: invalid XML: .* at line \d+ \(\d+ pages read", progress.error)
     assert _scalar(engine, "SELECT count(*) FROM wiki_articles") == 1000
     assert len(files.entries()) == 1000
+    assert (files.root / LINKS_NAME).read_bytes() == links, "a partial pass keeps the whole one's links"
 
 
 def test_pages_without_text_are_recorded_and_the_rest_kept(engine, files: FileCache, tmp_path: Path) -> None:

@@ -2,14 +2,13 @@
 
 Parsing is the expensive part (mwparserfromhell), so batches of pages go to worker processes that
 parse them and write the article files themselves; the parent keeps only what the index needs and the
-inbound-link counts, so memory stays flat whatever the size of the source. Each batch's articles are
-also spilled into one file (`spill`), from which stage 1.5 reads them back with one read a batch
-rather than one a file.
+inbound links, 4 bytes a link (28 MB for the full corpus's 7 million), never the articles. Each batch's
+articles are also spilled into one file (`spill`), from which stage 1.5 reads them back with one read
+a batch rather than one a file.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -20,6 +19,7 @@ from lorecache.dates import Calendar
 from lorecache.parallel import ordered_batches, worker_count
 from lorecache.search.fulltext import document_terms, with_aliases
 from lorecache.store.files import FileCache, IndexEntry
+from lorecache.store.files.links import Inbound, add_links, merge_links
 from lorecache.store.files.writer import write_article, write_spill
 from lorecache.universes import load
 from lorecache.wikitext import normalize_title, parse_page
@@ -32,7 +32,7 @@ class BatchResult:
     pages: int = 0
     entries: list[IndexEntry] = field(default_factory=list)
     redirects: list[Redirect] = field(default_factory=list)
-    inbound: Counter[str] = field(default_factory=Counter)
+    inbound: Inbound = field(default_factory=dict)
     fields: dict[str, set[str]] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)
     spill: str | None = None
@@ -45,7 +45,7 @@ class Categorized:
 
     entries: dict[int, IndexEntry] = field(default_factory=dict)
     redirects: list[Redirect] = field(default_factory=list)
-    inbound: Counter[str] = field(default_factory=Counter)
+    inbound: Inbound = field(default_factory=dict)
     fields: dict[str, set[str]] = field(default_factory=dict)
     spills: dict[str, list[int]] = field(default_factory=dict)
     """Each spill file of the batches and the pages it holds."""
@@ -56,19 +56,19 @@ class Categorized:
         if batch.spill is not None:
             self.spills[batch.spill] = [entry.page_id for entry in batch.entries]
         self.redirects.extend(batch.redirects)
-        self.inbound.update(batch.inbound)
+        merge_links(self.inbound, batch.inbound)
         merge_fields(self.fields, batch.fields)
 
     def finalize(self) -> list[IndexEntry]:
-        """Attach redirects as aliases (their words join the full-text terms) and inbound-link
-        counts as importance."""
+        """Attach redirects as aliases (their words join the full-text terms) and the number of
+        inbound links as importance."""
         by_title = {entry.title: entry for entry in self.entries.values()}
         for redirect in self.redirects:
             target = by_title.get(normalize_title(redirect.target))
             if target and redirect.title not in target.aliases:
                 target.aliases.append(redirect.title)
         for entry in self.entries.values():
-            entry.importance = self.inbound[entry.title] + sum(self.inbound[a] for a in entry.aliases)
+            entry.importance = sum(len(self.inbound.get(name, ())) for name in (entry.title, *entry.aliases))
             if entry.aliases:
                 entry.terms = with_aliases(entry.terms, entry.aliases)
         return sorted(self.entries.values(), key=lambda entry: entry.page_id)
@@ -89,7 +89,7 @@ def parse_batch(universe_name: str, root: str, pages: list[RawPage], spill: bool
             if isinstance(parsed, Article):
                 payloads.append(write_article(Path(root), parsed))
                 result.entries.append(_entry(parsed, universe.calendar))
-                result.inbound.update(parsed.links)
+                add_links(result.inbound, parsed.page_id, parsed.links)
                 result.fields.setdefault(parsed.category, set()).update(parsed.infobox)
             elif isinstance(parsed, Redirect):
                 result.redirects.append(parsed)

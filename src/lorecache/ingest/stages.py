@@ -31,7 +31,7 @@ class Filed:
 
 def categorizing(run: Run, writer: CacheWriter, source: Source) -> Filed:
     """Stage 1. A fault in the source keeps everything read before it: the index then keeps the
-    entries of the pages it did not reach."""
+    entries of the pages it did not reach, and the links file the last complete pass wrote."""
     run.enter(CATEGORIZING, total=source.count())
     log.info("STAGE 1: categorizing %s pages of %s", f"{run.progress.articles_total:,}", source.name)
     corpus = Categorized()
@@ -47,6 +47,8 @@ def categorizing(run: Run, writer: CacheWriter, source: Source) -> Filed:
         entries = list({**_by_page(writer.files.stored_entries()), **_by_page(entries)}.values())
         merge_fields(corpus.fields, writer.files.fields())
     writer.write_index(entries, corpus.fields)
+    if error is None:
+        writer.write_links(corpus.inbound)
     return Filed(corpus.spills, error)
 
 

@@ -25,6 +25,7 @@ from lorecache.ingest.writer import CacheWriter
 from lorecache.sources import SourceError
 from lorecache.sources.mediawiki import Batch, MediaWikiSource
 from lorecache.store.files import IndexEntry
+from lorecache.store.files.links import add_links
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +213,7 @@ class WikiSync:
         self._write_index()
         corpus = Categorized(entries=self.entries)
         for article in self.files.iter_articles():
-            corpus.inbound.update(article.links)
+            add_links(corpus.inbound, article.page_id, article.links)
             corpus.fields.setdefault(article.category, set()).update(article.infobox)
         self.writer.settle(corpus)
         writing_to_postgresql(self.state, self.writer, complete=complete)

@@ -16,7 +16,8 @@ from sqlalchemy import Engine
 from lorecache.article import RawPage
 from lorecache.ingest.load import load
 from lorecache.ingest.parse import BatchResult, Categorized, categorize, parse_batch
-from lorecache.store.files import FileCache, IndexEntry, writer
+from lorecache.store.files import FileCache, IndexEntry, links, writer
+from lorecache.store.files.links import Inbound
 from lorecache.store.postgres import PostgresStore, WriteCounts
 
 Fields = dict[str, set[str]]
@@ -49,9 +50,15 @@ class CacheWriter:
     def write_index(self, entries: Iterable[IndexEntry], fields: Fields) -> None:
         writer.write_index(self.files.root, sorted(entries, key=lambda entry: entry.page_id), fields)
 
+    def write_links(self, inbound: Inbound) -> None:
+        """What links to each article, from a pass over the whole source: the file cache's "what
+        links here"."""
+        links.write_links(self.files.root, inbound)
+
     def settle(self, corpus: Categorized) -> None:
-        """Importance and aliases from the whole corpus, written to the index."""
+        """Importance and aliases from the whole corpus, written to the index, and its links."""
         self.write_index(corpus.finalize(), corpus.fields)
+        self.write_links(corpus.inbound)
 
     def write_rows(self, entries: Iterable[IndexEntry]) -> WriteCounts:
         """The filed articles of `entries` upserted into PostgreSQL in one transaction."""

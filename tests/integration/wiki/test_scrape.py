@@ -7,6 +7,7 @@ from sqlalchemy import text
 from lorecache.store.postgres import PostgresStore
 from lorecache.verify import differences
 from tests.integration.wiki.conftest import UNIVERSE, file_hashes, postgres_hashes, scrape
+from tests.support.links import backlinks_differ
 
 
 def _scalar(engine, sql: str):
@@ -24,6 +25,7 @@ def test_a_full_scrape_equals_the_dump_ingest(engine, files, wiki, rules, dump_h
     assert file_hashes(files) == dump_hashes
     assert postgres_hashes(engine) == dump_hashes
     assert differences(files, PostgresStore(engine, UNIVERSE)) == []
+    assert backlinks_differ(files, PostgresStore(engine, UNIVERSE)) == []
     checkpoint = _scalar(engine, "SELECT checkpoint FROM scraping_logs ORDER BY id DESC LIMIT 1")
     assert checkpoint["mode"] == "full"
     assert checkpoint["failed"] == []

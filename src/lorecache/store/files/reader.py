@@ -7,6 +7,7 @@ import gc
 import os
 import random
 import threading
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from itertools import islice
 from pathlib import Path
@@ -30,6 +31,7 @@ from lorecache.store.files.index import (
     read_entries,
     read_fields,
 )
+from lorecache.store.files.links import LINKS_NAME, LinksFile, LinksScanned
 from lorecache.store.interface import (
     Backlink,
     Counts,
@@ -55,10 +57,11 @@ class FileCache:
         self._loaded_stamp: tuple[int, int] | None = None
         self._infobox_terms: dict[int, dict[str, str]] = {}
         self._text: TextIndex | None = None
-        self._linkers: tuple[list[IndexEntry], dict[str, list[int]]] | None = None
+        self._links: LinksFile | LinksScanned | None = None
+        self._links_key: tuple[tuple[int, int] | None, list[IndexEntry] | None] = (None, None)
         self._lock = threading.Lock()
-        # Each slow structure is built under a lock of its own: a first "what links here" reads every
-        # article file, and no list or search of the fallback may wait for it.
+        # Each slow structure is built under a lock of its own: without a links file, a first "what
+        # links here" reads every article file, and no list or search of the fallback may wait for it.
         self._links_lock = threading.Lock()
         self._text_lock = threading.Lock()
 
@@ -71,11 +74,7 @@ class FileCache:
 
     def version(self) -> tuple[int, int] | None:
         """The index file's stamp: what its answers hold true for (asked for every answer kept)."""
-        try:
-            status = os.stat(self._index_name)
-        except FileNotFoundError:
-            return None
-        return status.st_mtime_ns, status.st_size
+        return _stamp(self._index_name)
 
     def fields(self) -> dict[str, set[str]]:
         return read_fields(self.root / FIELDS_NAME)
@@ -120,27 +119,31 @@ class FileCache:
         return {name: entry.title for name, entry in named_by(found, names).items()}
 
     def backlinks(self, names: Sequence[str], limit: int) -> list[Backlink]:
-        entries, linking = self._links_in()
-        positions = sorted({p for name in names for p in linking.get(name, ())})
-        ranked = sorted(positions, key=lambda p: (-entries[p].importance, entries[p].title))[:limit]
-        linkers = (self.read(entries[p]) for p in ranked)
+        entries = self.entries()
+        with self._links_lock:
+            page_ids = self._linking(entries).linking(names)
+        found = [entry for page_id in page_ids if (entry := _by_page_id(entries, page_id)) is not None]
+        ranked = sorted(found, key=lambda entry: (-entry.importance, entry.title))[:limit]
+        linkers = (self.read(entry) for entry in ranked)
         return [
             Backlink(a.title, a.category, a.is_canon, linking_fields(a.infobox_links, names)) for a in linkers
         ]
 
-    def _links_in(self) -> tuple[list[IndexEntry], dict[str, list[int]]]:
-        """Every link target with the positions of the articles linking to it. The index does not hold
-        links, so the first "what links here" of a loaded index reads every article file; it is asked
-        of the file cache only while PostgreSQL is down."""
-        entries = self.entries()
-        with self._links_lock:
-            if self._linkers is None or self._linkers[0] is not entries:
-                linking: dict[str, list[int]] = {}
-                for position, entry in enumerate(entries):
-                    for target in set(self.read(entry).links):
-                        linking.setdefault(target, []).append(position)
-                self._linkers = entries, linking
-            return self._linkers
+    def _linking(self, entries: list[IndexEntry]) -> LinksFile | LinksScanned:
+        """The links file the last load wrote; without one (a cache written before loads wrote it),
+        the links of every article file, read once per index."""
+        path = self.root / LINKS_NAME
+        stamp = _stamp(path)
+        key = (stamp, None if stamp else entries)
+        if self._links is None or self._links_key[0] != stamp or self._links_key[1] is not key[1]:
+            if self._links is not None:
+                self._links.close()
+            if stamp is not None:
+                self._links = LinksFile(path)
+            else:
+                self._links = LinksScanned((entry.page_id, self.read(entry).links) for entry in entries)
+            self._links_key = key
+        return self._links
 
     def list_articles(self, query: ListQuery) -> Page:
         """Browsing walks a precomputed order and stops at the page; a search is the cascade's."""
@@ -234,3 +237,17 @@ class FileCache:
             return self._loaded
 
 
+def _stamp(path: str | Path) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
+def _by_page_id(entries: list[IndexEntry], page_id: int) -> IndexEntry | None:
+    """The index is written in page id order (`writer.write_index`)."""
+    position = bisect_left(entries, page_id, key=lambda entry: entry.page_id)
+    if position < len(entries) and entries[position].page_id == page_id:
+        return entries[position]
+    return None
