@@ -83,6 +83,11 @@ POOL_SIZE = Gauge(
     "Connections the API's pools keep (as many again may overflow).",
     multiprocess_mode="livesum",
 )
+KEPT_ANSWERS = Gauge(
+    "lorecache_kept_answers_bytes",
+    "What the answers each API process keeps take in memory, about (bounded by its budget, 32 MB).",
+    multiprocess_mode="livesum",
+)
 PROCESSES = Gauge("lorecache_api_processes", "API processes serving.", multiprocess_mode="livesum")
 PREFETCH_STAGE = Gauge(
     "lorecache_prefetch_stage",

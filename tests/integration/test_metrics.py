@@ -131,6 +131,7 @@ def test_metrics_add_up_both_workers_and_move_with_requests(database_url: str, t
     answered = [_answers(samples) for samples in (before, after)]
     assert answered[1] - answered[0] == made
     assert value(after, "lorecache_api_processes") == 2
+    assert 0 < value(after, "lorecache_kept_answers_bytes") < 2 * 32_000_000
     pools = value(after, "lorecache_db_pool_size")
     assert pools in (5, 2 * 5), pools  # a worker counts its pool once its PostgreSQL is up
     assert value(after, "lorecache_prefetch_stage", stage="completed") == 1
