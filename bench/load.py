@@ -45,6 +45,7 @@ from urllib.parse import quote
 
 import httpx
 from PIL import Image
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.common import FULL_CORPUS, machine_speed, percentiles, serve, tree_rss, wait_complete, wait_idle
 from bench.faults import Server
@@ -135,7 +136,8 @@ class Fault:
 @dataclass
 class Run:
     samples: list[Sample] = field(default_factory=list)
-    rss: list[tuple[float, int]] = field(default_factory=list)
+    rss: list[tuple[float, int, float | None]] = field(default_factory=list)
+    """When, the API's resident memory, and what its kept answers take (`/metrics`)."""
     health: list[tuple[float, bool]] = field(default_factory=list)
     fault: Fault | None = None
     elapsed: float = 0.0
@@ -239,7 +241,7 @@ def _load(base: str, pid: int, mix: Mix, args: argparse.Namespace) -> Run:
             while not done.is_set():
                 now = time.monotonic() - started
                 if now >= next_rss:
-                    run.rss.append((now, tree_rss(pid)))
+                    run.rss.append((now, tree_rss(pid), _kept_answers(http)))
                     next_rss += args.rss_every
                 try:
                     databases = http.get("/health").json()["databases"]
@@ -261,11 +263,23 @@ def _load(base: str, pid: int, mix: Mix, args: argparse.Namespace) -> Run:
         injector.join()
     done.set()
     watcher.join()
-    run.rss.append((run.elapsed, tree_rss(pid)))
+    with httpx.Client(base_url=base, timeout=10) as http:
+        run.rss.append((run.elapsed, tree_rss(pid), _kept_answers(http)))
     if run.fault and run.fault.restarted is not None:
         back = [t for t, up in run.health if t >= run.fault.restarted and up]
         run.fault.recovered = back[0] if back else None
     return run
+
+
+def _kept_answers(http: httpx.Client) -> float | None:
+    try:
+        exposition = http.get("/metrics").text
+    except httpx.HTTPError:
+        return None
+    for family in text_string_to_metric_families(exposition):
+        if family.name == "lorecache_kept_answers_bytes":
+            return sum(sample.value for sample in family.samples)
+    return None
 
 
 def _inject(run: Run, args: argparse.Namespace, started: float) -> None:
@@ -304,8 +318,10 @@ def _report(args: argparse.Namespace, run: Run) -> None:
         print(f"  {sample.kind} at {sample.began:.1f} s: {sample.status}")
     print(f"answered from: {_sources(run.samples)}")
     mib = 1024 * 1024
-    series = ", ".join(f"{t:.0f}s {rss / mib:.0f}" for t, rss in run.rss)
+    series = ", ".join(f"{t:.0f}s {rss / mib:.0f}" for t, rss, _ in run.rss)
     print(f"API RSS (MiB) over time: {series}")
+    kept = ", ".join(f"{t:.0f}s {held / mib:.0f}" for t, _, held in run.rss if held is not None)
+    print(f"kept answers (MiB, of a 32 MB budget): {kept}")
     if run.fault:
         _report_fault(run)
 

@@ -75,9 +75,10 @@ def serve(
     """Serve the API at once and prefetch the source in the background."""
     import uvicorn
 
-    from lorecache.api import server
+    from lorecache.api import memory, server
     from lorecache.api.app import create_app
 
+    memory.limit_arenas()
     settings = get_settings()
     if source:
         settings = settings.model_copy(update={"source": source})
