@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import socket
@@ -90,6 +91,16 @@ def tree_rss(pid: int) -> int:
         except psutil.Error:
             continue
     return total
+
+
+def loaded_cache_parser(description: str) -> argparse.ArgumentParser:
+    """The arguments of a benchmark reading a cache already loaded: its database and data directory,
+    which it never writes."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--universe", default="star_wars")
+    return parser
 
 
 def percentiles(samples_ms: list[float]) -> tuple[float, float]:

@@ -10,12 +10,10 @@ tenth counted twice (a game master asks about famous things more). Prints p50 an
 
 from __future__ import annotations
 
-import argparse
 import random
 import time
-from pathlib import Path
 
-from bench.common import machine_speed, percentiles
+from bench.common import loaded_cache_parser, machine_speed, percentiles
 from lorecache.lore import context
 from lorecache.store import database
 from lorecache.store.files import FileCache
@@ -36,10 +34,7 @@ def timings(reader: LoreReader, topics: list[str], attribution: str) -> list[flo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", required=True)
-    parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--universe", default="star_wars")
+    parser = loaded_cache_parser(__doc__.splitlines()[0])
     parser.add_argument("--topics", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
     options = parser.parse_args()

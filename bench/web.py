@@ -14,17 +14,15 @@ the prefixes of 3 to 6 letters of the first 200 titles, as typed. Prints p50 and
 
 from __future__ import annotations
 
-import argparse
 import logging
 import random
 import time
-from pathlib import Path
 from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bench.common import machine_speed, percentiles
+from bench.common import loaded_cache_parser, machine_speed, percentiles
 from lorecache.api.app import create_app
 from lorecache.config import Settings
 from lorecache.store.files import FileCache
@@ -65,10 +63,7 @@ def report(name: str, samples: list[float]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", required=True)
-    parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--universe", default="star_wars")
+    parser = loaded_cache_parser(__doc__.splitlines()[0])
     parser.add_argument("--cards", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
     options = parser.parse_args()

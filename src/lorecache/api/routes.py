@@ -52,6 +52,7 @@ Search = Annotated[
     Query(max_length=200, description="Any part of a name; case, accents, punctuation and typos forgiven."),
 ]
 ContinuityParam = Annotated[Continuity, Query(description="canon, legends or all.")]
+OneCategory = Annotated[str | None, Query(description="Only this category.")]
 YEAR = "a year as the wiki writes it (`22 BBY`, `4 ABY`) or an integer on its axis (`-22`)"
 From = Annotated[
     str | None,
@@ -152,10 +153,14 @@ async def _filters(request: Request, reader: HybridStore, category: str | None, 
     return tuple(extra)
 
 
-def _known_or_none(runtime: Runtime, category: str | None) -> None:
-    """A category parameter, optional in its route: unknown, a 422 naming it."""
-    if category is not None and category not in runtime.universe.categories:
+def _scope(runtime: Runtime, category: str | None, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The categories a route's optional `category` parameter scopes it to: that one, else `default`;
+    an unknown one is a 422 naming it."""
+    if category is None:
+        return default
+    if category not in runtime.universe.categories:
         raise _invalid("category", f"unknown category {category!r}")
+    return (category,)
 
 
 def _when(
@@ -258,7 +263,7 @@ async def search(
             description="What to look for; without a letter or digit it matches nothing.",
         ),
     ],
-    category: Annotated[str | None, Query(description="Only this category.")] = None,
+    category: OneCategory = None,
     canon: Annotated[bool | None, Query(description="true: canon only; false: Legends only.")] = None,
     limit: Limit = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_SEARCH_OFFSET)] = 0,
@@ -269,10 +274,10 @@ async def search(
     """Ranked across categories: exact name, prefix, every word, typos, then full text; importance
     breaks ties, and the canon article comes before its Legends twin."""
     runtime = _runtime(request)
-    _known_or_none(runtime, category)
+    categories = _scope(runtime, category)
     span, moment = _when(runtime, start, to, as_of)
     query = ListQuery(
-        categories=(category,) if category else (),
+        categories=categories,
         continuity="all" if canon is None else ("canon" if canon else "legends"),
         search=q,
         limit=_capped(runtime, limit),
@@ -327,7 +332,7 @@ async def lore(
 async def export_sillytavern(
     request: Request,
     reader: Reader,
-    category: Annotated[str | None, Query(description="Only this category.")] = None,
+    category: OneCategory = None,
     search: Search = None,
     continuity: ContinuityParam = "canon",
     limit: Annotated[int, Query(ge=1, le=lorebook.MAX_ENTRIES, description="Entries at most.")] = 100,
@@ -339,11 +344,11 @@ async def export_sillytavern(
     as_of: AsOf = None,
 ) -> Response:
     runtime = _runtime(request)
-    _known_or_none(runtime, category)
+    categories = _scope(runtime, category)
     span, moment = _when(runtime, start, to, as_of)
     declared = {"category", "search", "continuity", "limit", "entry_tokens", *TIME_PARAMETERS}
     query = ListQuery(
-        categories=(category,) if category else (),
+        categories=categories,
         continuity=continuity,
         search=search,
         filters=await _filters(request, reader, category, declared),
@@ -412,17 +417,17 @@ async def categories(request: Request, reader: Reader) -> Response:
 async def random_article(
     request: Request,
     reader: Reader,
-    category: Annotated[str | None, Query(description="Only this category.")] = None,
+    category: OneCategory = None,
     continuity: ContinuityParam = "canon",
     start: From = None,
     to: To = None,
     as_of: AsOf = None,
 ) -> Response:
     runtime = _runtime(request)
-    _known_or_none(runtime, category)
+    categories = _scope(runtime, category)
     span, moment = _when(runtime, start, to, as_of)
     query = ListQuery(
-        categories=(category,) if category else (),
+        categories=categories,
         continuity=continuity,
         filters=await _filters(request, reader, category, {"category", "continuity", *TIME_PARAMETERS}),
         span=span,
@@ -455,10 +460,10 @@ async def timeline(
     timeline is `?from=19 BBY&to=19 BBY`."""
     runtime = _runtime(request)
     calendar = runtime.universe.calendar
-    _known_or_none(runtime, category)
+    categories = _scope(runtime, category, calendar.timeline)
     span, moment = _when(runtime, start, to, as_of)
     query = ListQuery(
-        categories=(category,) if category else calendar.timeline,
+        categories=categories,
         continuity=continuity,
         limit=_capped(runtime, limit),
         offset=offset,
